@@ -1,0 +1,61 @@
+/*
+ * crosscount: calendar dates and months (proleptic Gregorian, no time zone).
+ *
+ * Months are also handled as a month index, year * 12 + (month - 1), so
+ * that periods and ages are plain integer arithmetic.
+ */
+#ifndef CC_DATE_H
+#define CC_DATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "protocol/error.h"
+
+struct cc_date {
+	int year;   /* 1000..9999 */
+	int month;  /* 1..12 */
+	int day;    /* 1..days in that month */
+};
+
+bool cc_date_is_leap(int year);
+/* 0 for a month outside 1..12. */
+int cc_date_days_in_month(int year, int month);
+/* True if year 1000..9999, month 1..12, day within the month. */
+bool cc_date_valid(int year, int month, int day);
+
+/*
+ * Parse "YYYY-MM-DD" or "YYYYMMDD" (exactly; nothing before or after).
+ * Returns 0 or CC_ERR_FORMAT, with a reason in diag.
+ */
+int cc_date_parse(struct cc_date *ret_date, const char *text, size_t len,
+    struct cc_diag *diag);
+
+/* Today's date in UTC. */
+int cc_date_today(struct cc_date *ret_date);
+
+/* <0, 0, >0 like strcmp. */
+int cc_date_cmp(const struct cc_date *a, const struct cc_date *b);
+
+/* year * 12 + month - 1 */
+int cc_date_month_index(const struct cc_date *d);
+
+/* Parse "YYYY-MM" into a month index. 0 or CC_ERR_FORMAT. */
+int cc_month_parse(int *ret_month_index, const char *text, size_t len,
+    struct cc_diag *diag);
+
+/* Write "YYYY-MM" (8 bytes with NUL) for a month index. */
+void cc_month_format(char out[8], int month_index);
+
+/* Write "YYYY-MM-DD" (11 bytes with NUL). */
+void cc_date_format(char out[11], const struct cc_date *d);
+
+/*
+ * Completed years on date `on` for someone born in birth year/month/day.
+ * With day 0 (birth day unknown) the person is taken to turn a year older
+ * on the first of the birth month.
+ */
+int cc_date_age(int birth_year, int birth_month, int birth_day,
+    const struct cc_date *on);
+
+#endif
