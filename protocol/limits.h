@@ -33,6 +33,7 @@
 
 /* Batches */
 #define CC_LIMIT_BATCH_ELEMENTS      (1u << 24)  /* 16.7 million records */
+#define CC_LIMIT_BATCH_REFS          (CC_LIMIT_AGE_BANDS * 2 + 1) /* attribute values incl. dummy */
 #define CC_LIMIT_CERT_DER            8192    /* bytes of a signer certificate */
 #define CC_LIMIT_SIGNATURE           512     /* bytes of a signature */
 
