@@ -1,0 +1,176 @@
+/*
+ * crosscount: batches of blinded tokens and sealed attributes.
+ * SPEC.md sections 8.1 (format), 8.2 (chains), 8.3 (origin step),
+ * 8.4 (relay step), 8.5 (padding and dummies), 5.8 (shuffling).
+ *
+ * Wire format v1, integers big-endian:
+ *   header (CC_BATCH_HEADER_BYTES = 40):
+ *     magic "CCB1" (4) | version u16 = 1 | flags u16 = 0 | query_id (16) |
+ *     chain u16 | hop u16 | nodes u16 | nrefs u16 | count u32 |
+ *     record_size u32 = 96
+ *   nrefs reference entries: value (4) || element (32)
+ *   count records: token (32) || A (32) || B (32)
+ *   trailer: u16 cert_len | signer certificate DER | u16 sig_len | signature
+ * The digest D is SHA-256 of every byte before the trailer.
+ *
+ * A struct cc_batch owns one contiguous buffer laid out exactly like the
+ * wire format (header, references, records, trailer, plus room for the
+ * largest trailer), so a relay multiplies and shuffles in place and the
+ * serialized bytes are borrowed, never copied. Its contents are wiped when
+ * it is freed.
+ */
+#ifndef CC_BATCH_H
+#define CC_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "protocol/error.h"
+#include "protocol/group.h"
+#include "protocol/limits.h"
+#include "protocol/seal.h"
+
+#define CC_BATCH_MAGIC "CCB1"
+#define CC_BATCH_VERSION 1
+#define CC_BATCH_HEADER_BYTES 40
+#define CC_BATCH_QUERY_ID_BYTES 16
+#define CC_BATCH_RECORD_BYTES 96
+#define CC_BATCH_TOKEN_OFFSET 0
+#define CC_BATCH_A_OFFSET 32
+#define CC_BATCH_B_OFFSET 64
+#define CC_BATCH_BLOCK_OFFSET CC_BATCH_A_OFFSET  /* A || B, 64 bytes */
+#define CC_BATCH_REF_BYTES CC_ATTR_REF_BYTES     /* value || element */
+#define CC_BATCH_MIN_PADDED 64
+
+struct cc_batch;
+
+/*
+ * SPEC 8.5: the padded size of n real records: 64 if n <= 64, else n
+ * rounded up to a multiple of 2^(bitlen(n) - 4). 0 if n is over
+ * CC_LIMIT_BATCH_ELEMENTS.
+ */
+size_t cc_batch_padded_size(size_t n);
+
+/*
+ * SPEC 8.2: the index (into the query's sorted node list) of the node that
+ * produces hop `hop` of chain `chain`: (chain + hop) mod nodes.
+ * nodes must be >= 1.
+ */
+uint16_t cc_batch_hop_node(uint16_t chain, uint16_t hop, uint16_t nodes);
+
+/*
+ * SPEC 8.3: the origin step of chain `chain` (hop 0).
+ *   points   n at-rest elements P = s*H(id), CC_ELEMENT_BYTES each,
+ *            contiguous, distinct (the caller selects distinct persons)
+ *   attrs    n real attribute values, each within shape
+ *   s        the node's at-rest key; r the node's per-query scalar
+ *   y_pub    the aggregator's attribute key Y
+ * Each record is token (r*s^-1)*P with its sealed attribute scaled by r;
+ * dummies (random token, sealed dummy value) pad to
+ * cc_batch_padded_size(n); the reference table is (v, r*M_v) for every
+ * value of the shape; the records are shuffled. The batch is unsigned
+ * (see sign.h). *ret_batch is freed with cc_batch_free().
+ */
+int cc_batch_new_origin(struct cc_batch **ret_batch,
+    const uint8_t query_id[CC_BATCH_QUERY_ID_BYTES], uint16_t chain,
+    uint16_t nodes, const struct cc_attr_shape *shape,
+    const uint8_t *points, const struct cc_attr *attrs, size_t n,
+    const uint8_t s[CC_SCALAR_BYTES], const uint8_t r[CC_SCALAR_BYTES],
+    const uint8_t y_pub[CC_ELEMENT_BYTES], struct cc_diag *diag);
+
+/*
+ * SPEC 8.4: the relay step, in place: multiply every token, A, B and every
+ * reference element by r, shuffle the records, hop += 1, drop the trailer
+ * (the batch must be signed again). The caller has verified the batch
+ * (sign.h) and its header (cc_batch_check_header). CC_ERR_STATE if the
+ * batch is already final (hop + 1 == nodes). On error the batch contents
+ * are unspecified and it must be discarded.
+ */
+int cc_batch_relay(struct cc_batch *b, const uint8_t r[CC_SCALAR_BYTES],
+    struct cc_diag *diag);
+
+/* SPEC 5.8: Fisher-Yates over whole records with randombytes_uniform. */
+void cc_batch_shuffle(struct cc_batch *b);
+
+/*
+ * Parse a batch from a borrowed span, validating exactly (SPEC 8.1):
+ * magic, version, flags 0, record_size 96, nodes >= 1, chain < nodes,
+ * hop < nodes, 1 <= nrefs <= CC_LIMIT_BATCH_REFS with reference values
+ * valid, strictly ascending, every element (tokens, A, B, references) a
+ * valid non-identity element, count <= CC_LIMIT_BATCH_ELEMENTS and
+ * <= max_count, 1 <= cert_len <= CC_LIMIT_CERT_DER,
+ * 1 <= sig_len <= CC_LIMIT_SIGNATURE, nothing after the trailer.
+ * The signature is NOT verified here (sign.h). The span is copied once.
+ */
+int cc_batch_parse(struct cc_batch **ret_batch, const uint8_t *data,
+    size_t len, uint32_t max_count, struct cc_diag *diag);
+
+/*
+ * The same from a file, read straight into the batch's own buffer (no
+ * second copy). CC_ERR_IO if it cannot be read, CC_ERR_LIMIT if the file
+ * is larger than a batch of max_count records can be.
+ */
+int cc_batch_read_file(struct cc_batch **ret_batch, const char *path,
+    uint32_t max_count, struct cc_diag *diag);
+
+/* Wipes and frees; NULL is allowed. */
+void cc_batch_free(struct cc_batch *b);
+
+/*
+ * Check the header against what the receiver expects (SPEC 8.6): query id,
+ * chain, hop, nodes, and the reference table against the query's shape
+ * (cc_attr_refs_check). CC_ERR_FORMAT with detail otherwise.
+ */
+int cc_batch_check_header(const struct cc_batch *b,
+    const uint8_t query_id[CC_BATCH_QUERY_ID_BYTES], uint16_t chain,
+    uint16_t hop, uint16_t nodes, const struct cc_attr_shape *shape,
+    struct cc_diag *diag);
+
+/* Header fields. */
+const uint8_t *cc_batch_query_id(const struct cc_batch *b);
+uint16_t cc_batch_chain(const struct cc_batch *b);
+uint16_t cc_batch_hop(const struct cc_batch *b);
+uint16_t cc_batch_nodes(const struct cc_batch *b);
+uint16_t cc_batch_nrefs(const struct cc_batch *b);
+uint32_t cc_batch_count(const struct cc_batch *b);
+
+/* nrefs * CC_BATCH_REF_BYTES bytes, borrowed. */
+const uint8_t *cc_batch_refs(const struct cc_batch *b);
+/* count * CC_BATCH_RECORD_BYTES bytes, one contiguous array, borrowed. */
+const uint8_t *cc_batch_records(const struct cc_batch *b);
+
+/* D = SHA-256 of the header, references and records (SPEC 8.1). */
+void cc_batch_digest(const struct cc_batch *b, uint8_t ret_d[32]);
+
+/*
+ * The trailer. set_trailer copies cert and signature in (lengths 1..the
+ * limits); get returns borrowed pointers, CC_ERR_STATE if unsigned.
+ */
+int cc_batch_set_trailer(struct cc_batch *b, const uint8_t *cert,
+    size_t cert_len, const uint8_t *sig, size_t sig_len);
+int cc_batch_trailer(const struct cc_batch *b, const uint8_t **ret_cert,
+    size_t *ret_cert_len, const uint8_t **ret_sig, size_t *ret_sig_len);
+
+/*
+ * The wire bytes, borrowed from the batch (valid until the batch changes
+ * or is freed). CC_ERR_STATE if the batch has no trailer yet.
+ */
+int cc_batch_serialize(const struct cc_batch *b, const uint8_t **ret_data,
+    size_t *ret_len);
+
+/* Write the wire bytes to path (mode 0600, replaced atomically). */
+int cc_batch_write_file(const struct cc_batch *b, const char *path,
+    struct cc_diag *diag);
+
+/*
+ * SPEC 9.1, for the aggregator on a final batch: open every record's block
+ * with key and look it up in the batch's references, which must match
+ * shape (cc_attr_refs_check). ret_attrs holds count entries. Uses every
+ * core. CC_ERR_DECRYPT (diag names the record index) if a block opens to
+ * no reference.
+ */
+int cc_batch_open(const struct cc_batch *b, const struct cc_seal_key *key,
+    const struct cc_attr_shape *shape, struct cc_attr *ret_attrs,
+    struct cc_diag *diag);
+
+#endif
