@@ -31,7 +31,7 @@ bool cc_date_valid(int year, int month, int day);
 int cc_date_parse(struct cc_date *ret_date, const char *text, size_t len,
     struct cc_diag *diag);
 
-/* Today's date in UTC. */
+/* Today's date in UTC. 0, or CC_ERR_INTERNAL if the clock is unusable. */
 int cc_date_today(struct cc_date *ret_date);
 
 /* <0, 0, >0 like strcmp. */
@@ -44,16 +44,22 @@ int cc_date_month_index(const struct cc_date *d);
 int cc_month_parse(int *ret_month_index, const char *text, size_t len,
     struct cc_diag *diag);
 
-/* Write "YYYY-MM" (8 bytes with NUL) for a month index. */
+/*
+ * Write "YYYY-MM" (8 bytes with NUL) for a month index; an index outside
+ * 1000-01..9999-12 is written "????-??".
+ */
 void cc_month_format(char out[8], int month_index);
 
-/* Write "YYYY-MM-DD" (11 bytes with NUL). */
+/* Write "YYYY-MM-DD" (11 bytes with NUL); "????-??-??" if not valid. */
 void cc_date_format(char out[11], const struct cc_date *d);
 
 /*
  * Completed years on date `on` for someone born in birth year/month/day.
  * With day 0 (birth day unknown) the person is taken to turn a year older
- * on the first of the birth month.
+ * on the first of the birth month. A birthday missing from the year of
+ * `on` (29 February) falls on the last day of that month, as in lag
+ * (1930:173) om beräkning av lagstadgad tid. Negative when `on` is before
+ * the birth date (or NULL).
  */
 int cc_date_age(int birth_year, int birth_month, int birth_day,
     const struct cc_date *on);
