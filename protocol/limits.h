@@ -48,6 +48,7 @@
 /* HTTP (aggregator) */
 #define CC_LIMIT_HTTP_HEADERS        16384   /* bytes of request headers */
 #define CC_LIMIT_HTTP_BODY           (1u << 20)  /* JSON request body */
+#define CC_LIMIT_HTTP_RESPONSE       (8u << 20)  /* JSON answer a client reads */
 #define CC_LIMIT_HTTP_CONNECTIONS    256
 #define CC_LIMIT_UPLOAD              ((size_t)CC_LIMIT_BATCH_ELEMENTS * 96u + 65536u)
 #define CC_LIMIT_UPLOAD_PART         (8u << 20)  /* one PUT of a batch part */
