@@ -297,8 +297,8 @@ out:
 void
 cc_month_format(char out[8], int month_index)
 {
-	/* Question marks escaped: "??-" would be a trigraph. */
-	static const char unknown[8] = "?\?\?\?-?\?";
+	/* Year 0000 is never a valid month: visibly wrong, same shape. */
+	static const char unknown[8] = "0000-00";
 	int year, month;
 
 	if (month_index < 1000 * 12 || month_index > 9999 * 12 + 11) {
@@ -320,7 +320,7 @@ cc_month_format(char out[8], int month_index)
 void
 cc_date_format(char out[11], const struct cc_date *d)
 {
-	static const char unknown[11] = "?\?\?\?-?\?-?\?";
+	static const char unknown[11] = "0000-00-00";
 
 	if (d == NULL || !cc_date_valid(d->year, d->month, d->day)) {
 		memcpy(out, unknown, sizeof(unknown));

@@ -46,11 +46,11 @@ int cc_month_parse(int *ret_month_index, const char *text, size_t len,
 
 /*
  * Write "YYYY-MM" (8 bytes with NUL) for a month index; an index outside
- * 1000-01..9999-12 is written "????-??".
+ * 1000-01..9999-12 is written "0000-00".
  */
 void cc_month_format(char out[8], int month_index);
 
-/* Write "YYYY-MM-DD" (11 bytes with NUL); "????-??-??" if not valid. */
+/* Write "YYYY-MM-DD" (11 bytes with NUL); "0000-00-00" if not valid. */
 void cc_date_format(char out[11], const struct cc_date *d);
 
 /*
