@@ -1,0 +1,982 @@
+/*
+ * crosscount: batches (see batch.h). SPEC.md sections 8.1-8.5 and 5.8.
+ */
+#include "protocol/batch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <sodium.h>
+
+#include "protocol/buf.h"
+#include "protocol/error.h"
+#include "protocol/group.h"
+#include "protocol/limits.h"
+#include "protocol/parallel.h"
+#include "protocol/seal.h"
+
+/* Room kept after the body for the largest trailer. */
+#define BATCH_TRAILER_MAX (2u + CC_LIMIT_CERT_DER + 2u + CC_LIMIT_SIGNATURE)
+/* Below this many elements one thread is faster than starting more. */
+#define BATCH_PARALLEL_MIN 1024
+/* Longest path for the temporary file beside a batch file. */
+#define BATCH_PATH_MAX 4096
+
+/*
+ * buf holds header | references | records | trailer exactly as on the
+ * wire; the header bytes are kept in step with the fields below.
+ */
+struct cc_batch {
+	uint8_t *buf;
+	size_t cap;          /* bytes allocated: body_len + BATCH_TRAILER_MAX */
+	size_t body_len;     /* header + references + records */
+	size_t trailer_len;  /* 0 while unsigned */
+	uint8_t query_id[CC_BATCH_QUERY_ID_BYTES];
+	uint16_t chain;
+	uint16_t hop;
+	uint16_t nodes;
+	uint16_t nrefs;
+	uint32_t count;
+};
+
+/* The header fields of a batch being parsed, and where its parts are. */
+struct batch_view {
+	uint8_t query_id[CC_BATCH_QUERY_ID_BYTES];
+	uint16_t chain, hop, nodes, nrefs;
+	uint32_t count;
+	const uint8_t *refs;
+	const uint8_t *records;
+	size_t body_len;
+	size_t trailer_len;
+};
+
+static uint8_t *
+batch_refs_mut(struct cc_batch *b)
+{
+	return b->buf + CC_BATCH_HEADER_BYTES;
+}
+
+static uint8_t *
+batch_records_mut(struct cc_batch *b)
+{
+	return b->buf + CC_BATCH_HEADER_BYTES +
+	    (size_t)b->nrefs * CC_BATCH_REF_BYTES;
+}
+
+/* The body length for nrefs and count, overflow-checked; 0 on overflow. */
+static size_t
+batch_body_len(size_t nrefs, size_t count)
+{
+	size_t refs, records;
+
+	if (nrefs > SIZE_MAX / CC_BATCH_REF_BYTES ||
+	    count > SIZE_MAX / CC_BATCH_RECORD_BYTES)
+		return 0;
+	refs = nrefs * CC_BATCH_REF_BYTES;
+	records = count * CC_BATCH_RECORD_BYTES;
+	if (refs > SIZE_MAX - CC_BATCH_HEADER_BYTES ||
+	    records > SIZE_MAX - CC_BATCH_HEADER_BYTES - refs)
+		return 0;
+	return CC_BATCH_HEADER_BYTES + refs + records;
+}
+
+static void
+batch_write_header(struct cc_batch *b)
+{
+	uint8_t *p = b->buf;
+
+	memcpy(p, CC_BATCH_MAGIC, 4);
+	cc_store_u16(p + 4, CC_BATCH_VERSION);
+	cc_store_u16(p + 6, 0);
+	memcpy(p + 8, b->query_id, CC_BATCH_QUERY_ID_BYTES);
+	cc_store_u16(p + 24, b->chain);
+	cc_store_u16(p + 26, b->hop);
+	cc_store_u16(p + 28, b->nodes);
+	cc_store_u16(p + 30, b->nrefs);
+	cc_store_u32(p + 32, b->count);
+	cc_store_u32(p + 36, CC_BATCH_RECORD_BYTES);
+}
+
+/* An empty batch with room for nrefs references and count records. */
+static int
+batch_alloc(struct cc_batch **ret_b, size_t nrefs, size_t count)
+{
+	struct cc_batch *b = NULL;
+	size_t body;
+	int r = CC_ERR_INTERNAL;
+
+	*ret_b = NULL;
+	if (nrefs > CC_LIMIT_BATCH_REFS || count > CC_LIMIT_BATCH_ELEMENTS ||
+	    (body = batch_body_len(nrefs, count)) == 0 ||
+	    body > SIZE_MAX - BATCH_TRAILER_MAX) {
+		r = CC_ERR_LIMIT;
+		goto out;
+	}
+	if ((b = calloc(1, sizeof(*b))) == NULL ||
+	    (b->buf = calloc(1, body + BATCH_TRAILER_MAX)) == NULL) {
+		r = CC_ERR_ALLOC;
+		goto out;
+	}
+	b->cap = body + BATCH_TRAILER_MAX;
+	b->body_len = body;
+	b->nrefs = (uint16_t)nrefs;
+	b->count = (uint32_t)count;
+	*ret_b = b;
+	b = NULL;
+	r = 0;
+out:
+	cc_batch_free(b);
+	return r;
+}
+
+void
+cc_batch_free(struct cc_batch *b)
+{
+	if (b == NULL)
+		return;
+	if (b->buf != NULL) {
+		/* Tokens are per-query secrets too: wipe before freeing. */
+		sodium_memzero(b->buf, b->cap);
+		free(b->buf);
+	}
+	sodium_memzero(b, sizeof(*b));
+	free(b);
+}
+
+static unsigned
+batch_threads(size_t elements)
+{
+	return elements < BATCH_PARALLEL_MIN ? 1 : 0;
+}
+
+size_t
+cc_batch_padded_size(size_t n)
+{
+	size_t step;
+	unsigned bits = 0;
+
+	if (n > CC_LIMIT_BATCH_ELEMENTS)
+		return 0;
+	if (n <= CC_BATCH_MIN_PADDED)
+		return CC_BATCH_MIN_PADDED;
+	/* SPEC 8.5: a multiple of 2^(bitlen(n) - 4); at most 1/8 overhead. */
+	for (step = n; step != 0; step >>= 1)
+		bits++;
+	step = (size_t)1 << (bits - 4);
+	return (n + step - 1) / step * step;
+}
+
+uint16_t
+cc_batch_hop_node(uint16_t chain, uint16_t hop, uint16_t nodes)
+{
+	if (nodes == 0)
+		return 0;
+	return (uint16_t)(((uint32_t)chain + hop) % nodes);
+}
+
+/* SPEC 5.8: Fisher-Yates, j uniform in [0, i] from the CSPRNG. */
+void
+cc_batch_shuffle(struct cc_batch *b)
+{
+	uint8_t tmp[CC_BATCH_RECORD_BYTES];
+	uint8_t *records, *pi, *pj;
+	uint32_t i, j;
+
+	if (b == NULL || b->count < 2)
+		return;
+	records = batch_records_mut(b);
+	for (i = b->count - 1; i > 0; i--) {
+		j = randombytes_uniform(i + 1);
+		if (j == i)
+			continue;
+		pi = records + (size_t)i * CC_BATCH_RECORD_BYTES;
+		pj = records + (size_t)j * CC_BATCH_RECORD_BYTES;
+		memcpy(tmp, pi, sizeof(tmp));
+		memcpy(pi, pj, sizeof(tmp));
+		memcpy(pj, tmp, sizeof(tmp));
+	}
+	sodium_memzero(tmp, sizeof(tmp));
+}
+
+/* The index of a value in the reference order of its shape (seal.h). */
+static size_t
+attr_ref_index(const struct cc_attr *a, const struct cc_attr_shape *shape)
+{
+	size_t sexes = shape->sex ? 2 : 1, age;
+
+	if (a->dummy)
+		return cc_attr_shape_count(shape) - 1;
+	age = shape->age_bands == 0 ? 0 : a->age_band;
+	return age * sexes + (shape->sex ? (size_t)a->sex - 1 : 0);
+}
+
+struct origin_seal_job {
+	uint8_t *records;
+	const uint8_t *refs;            /* r * M_v for each value */
+	const struct cc_attr *attrs;
+	size_t n;                       /* real records; the rest are dummies */
+	size_t dummy_index;
+	const struct cc_attr_shape *shape;
+	const uint8_t *y_pub;
+};
+
+/*
+ * SPEC 8.3: seal every record's value. Sealing r*M_v with a fresh k gives
+ * (k*G, r*M_v + k*Y), which is exactly seal-then-scale of M_v with the
+ * fresh scalar k/r: the same distribution for half the multiplications.
+ * Dummies also get their random token here.
+ */
+static int
+origin_seal_range(void *ctx, size_t begin, size_t end)
+{
+	struct origin_seal_job *job = ctx;
+	uint8_t *rec;
+	size_t i, idx;
+	int r;
+
+	for (i = begin; i < end; i++) {
+		rec = job->records + i * CC_BATCH_RECORD_BYTES;
+		if (i < job->n)
+			idx = attr_ref_index(&job->attrs[i], job->shape);
+		else {
+			idx = job->dummy_index;
+			cc_group_element_random(rec + CC_BATCH_TOKEN_OFFSET);
+		}
+		r = cc_seal_element(rec + CC_BATCH_BLOCK_OFFSET,
+		    job->refs + idx * CC_BATCH_REF_BYTES + CC_ATTR_BYTES,
+		    job->y_pub);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+int
+cc_batch_new_origin(struct cc_batch **ret_batch,
+    const uint8_t query_id[CC_BATCH_QUERY_ID_BYTES], uint16_t chain,
+    uint16_t nodes, const struct cc_attr_shape *shape,
+    const uint8_t *points, const struct cc_attr *attrs, size_t n,
+    const uint8_t s[CC_SCALAR_BYTES], const uint8_t r[CC_SCALAR_BYTES],
+    const uint8_t y_pub[CC_ELEMENT_BYTES], struct cc_diag *diag)
+{
+	struct cc_batch *b = NULL;
+	struct origin_seal_job job;
+	uint8_t t[CC_SCALAR_BYTES], s_inv[CC_SCALAR_BYTES];
+	uint8_t *records;
+	size_t padded, nrefs = 0, i, bad = 0;
+	int ret = CC_ERR_INTERNAL;
+
+	*ret_batch = NULL;
+	if (query_id == NULL || shape == NULL || (n > 0 &&
+	    (points == NULL || attrs == NULL)) || s == NULL || r == NULL ||
+	    y_pub == NULL) {
+		ret = CC_ERR_INVALID_ARGUMENT;
+		goto out;
+	}
+	if (nodes == 0 || nodes > CC_LIMIT_QUERY_NODES || chain >= nodes) {
+		cc_diag_set(diag, "chain %u of %u nodes", chain, nodes);
+		ret = CC_ERR_INVALID_ARGUMENT;
+		goto out;
+	}
+	if (cc_attr_shape_check(shape) != 0) {
+		cc_diag_set(diag, "invalid breakdown shape");
+		ret = CC_ERR_INVALID_ARGUMENT;
+		goto out;
+	}
+	if ((padded = cc_batch_padded_size(n)) == 0) {
+		cc_diag_set(diag, "%zu records, at most %u", n,
+		    CC_LIMIT_BATCH_ELEMENTS);
+		ret = CC_ERR_LIMIT;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (cc_attr_in_shape(&attrs[i], shape) != 0) {
+			cc_diag_set(diag, "record %zu: attribute value outside "
+			    "the query's breakdown", i);
+			ret = CC_ERR_INVALID_ARGUMENT;
+			goto out;
+		}
+	}
+	if (cc_group_element_check(y_pub) != 0) {
+		cc_diag_set(diag, "invalid attribute key");
+		ret = CC_ERR_POINT;
+		goto out;
+	}
+	if (cc_group_scalar_check(r) != 0 ||
+	    (ret = cc_group_scalar_invert(s_inv, s)) != 0) {
+		ret = CC_ERR_SCALAR;
+		goto out;
+	}
+	cc_group_scalar_mul(t, r, s_inv);
+
+	if ((ret = batch_alloc(&b, cc_attr_shape_count(shape), padded)) != 0)
+		goto out;
+	memcpy(b->query_id, query_id, CC_BATCH_QUERY_ID_BYTES);
+	b->chain = chain;
+	b->hop = 0;
+	b->nodes = nodes;
+
+	/* SPEC 8.3 step 1: references (v, r*M_v) in reference order. */
+	if ((ret = cc_attr_refs_origin(batch_refs_mut(b), b->nrefs, &nrefs,
+	    shape)) != 0 || nrefs != b->nrefs)
+		goto out;
+	if ((ret = cc_group_mult_many(batch_refs_mut(b) + CC_ATTR_BYTES,
+	    nrefs, CC_BATCH_REF_BYTES, r, 1, NULL)) != 0)
+		goto out;
+
+	/* Step 2: tokens (r*s^-1)*P = r*H(id). */
+	records = batch_records_mut(b);
+	for (i = 0; i < n; i++)
+		memcpy(records + i * CC_BATCH_RECORD_BYTES +
+		    CC_BATCH_TOKEN_OFFSET, points + i * CC_ELEMENT_BYTES,
+		    CC_ELEMENT_BYTES);
+	if ((ret = cc_group_mult_many(records + CC_BATCH_TOKEN_OFFSET, n,
+	    CC_BATCH_RECORD_BYTES, t, batch_threads(n), &bad)) != 0) {
+		cc_diag_set(diag, "stored element %zu is not valid", bad);
+		goto out;
+	}
+
+	/* Step 3: sealed attributes; dummies pad to the padded size. */
+	job.records = records;
+	job.refs = batch_refs_mut(b);
+	job.attrs = attrs;
+	job.n = n;
+	job.dummy_index = nrefs - 1;
+	job.shape = shape;
+	job.y_pub = y_pub;
+	if ((ret = cc_parallel_for(padded, batch_threads(padded),
+	    origin_seal_range, &job)) != 0)
+		goto out;
+
+	/* Step 4: shuffle (SPEC 5.8). */
+	cc_batch_shuffle(b);
+	batch_write_header(b);
+	*ret_batch = b;
+	b = NULL;
+	ret = 0;
+out:
+	sodium_memzero(t, sizeof(t));
+	sodium_memzero(s_inv, sizeof(s_inv));
+	cc_batch_free(b);
+	return ret;
+}
+
+int
+cc_batch_relay(struct cc_batch *b, const uint8_t r[CC_SCALAR_BYTES],
+    struct cc_diag *diag)
+{
+	size_t bad = 0, elements;
+	int ret;
+
+	if (b == NULL || r == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	if (b->hop + 1 >= b->nodes) {
+		cc_diag_set(diag, "hop %u of %u nodes is final", b->hop,
+		    b->nodes);
+		return CC_ERR_STATE;
+	}
+	if (cc_group_scalar_check(r) != 0)
+		return CC_ERR_SCALAR;
+	/*
+	 * SPEC 8.4: token, A and B are three consecutive elements of every
+	 * record and the records are contiguous, so the whole record array
+	 * is one run of 3*count elements 32 bytes apart.
+	 */
+	elements = (size_t)b->count * 3;
+	if ((ret = cc_group_mult_many(batch_records_mut(b), elements,
+	    CC_ELEMENT_BYTES, r, batch_threads(elements), &bad)) != 0) {
+		cc_diag_set(diag, "record %zu: invalid element", bad / 3);
+		return ret;
+	}
+	if ((ret = cc_group_mult_many(batch_refs_mut(b) + CC_ATTR_BYTES,
+	    b->nrefs, CC_BATCH_REF_BYTES, r, 1, &bad)) != 0) {
+		cc_diag_set(diag, "attribute reference %zu: invalid element",
+		    bad);
+		return ret;
+	}
+	cc_batch_shuffle(b);
+	b->hop++;
+	b->trailer_len = 0;
+	sodium_memzero(b->buf + b->body_len, b->cap - b->body_len);
+	batch_write_header(b);
+	return 0;
+}
+
+struct check_job {
+	const uint8_t *base;
+};
+
+static int
+check_range(void *ctx, size_t begin, size_t end)
+{
+	struct check_job *job = ctx;
+	size_t i;
+
+	for (i = begin; i < end; i++)
+		if (cc_group_element_check(job->base +
+		    i * CC_ELEMENT_BYTES) != 0)
+			return CC_ERR_POINT;
+	return 0;
+}
+
+/*
+ * SPEC 8.1: validate a whole batch on a span, through the bounded reader
+ * only. Cheap structural checks come first; the element checks, which cost
+ * a field inversion each, run on every core once the shape is known good.
+ */
+static int
+batch_validate(struct batch_view *v, const uint8_t *data, size_t len,
+    uint32_t max_count, struct cc_diag *diag)
+{
+	struct cc_reader rd;
+	struct check_job job;
+	uint8_t magic[4], prev[CC_ATTR_BYTES];
+	uint16_t version, flags, cert_len, sig_len;
+	uint32_t record_size;
+	const uint8_t *p;
+	struct cc_attr a;
+	size_t i, refs_len, records_len, elements;
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	memset(prev, 0, sizeof(prev));
+	cc_reader_init(&rd, data, len);
+	if ((r = cc_reader_bytes(&rd, magic, sizeof(magic))) != 0 ||
+	    (r = cc_reader_u16(&rd, &version)) != 0 ||
+	    (r = cc_reader_u16(&rd, &flags)) != 0 ||
+	    (r = cc_reader_bytes(&rd, v->query_id, CC_BATCH_QUERY_ID_BYTES)) != 0 ||
+	    (r = cc_reader_u16(&rd, &v->chain)) != 0 ||
+	    (r = cc_reader_u16(&rd, &v->hop)) != 0 ||
+	    (r = cc_reader_u16(&rd, &v->nodes)) != 0 ||
+	    (r = cc_reader_u16(&rd, &v->nrefs)) != 0 ||
+	    (r = cc_reader_u32(&rd, &v->count)) != 0 ||
+	    (r = cc_reader_u32(&rd, &record_size)) != 0) {
+		cc_diag_set(diag, "batch header truncated");
+		return r;
+	}
+	if (memcmp(magic, CC_BATCH_MAGIC, sizeof(magic)) != 0) {
+		cc_diag_set(diag, "not a crosscount batch (bad magic)");
+		return CC_ERR_FORMAT;
+	}
+	if (version != CC_BATCH_VERSION) {
+		cc_diag_set(diag, "batch version %u, expected %u", version,
+		    CC_BATCH_VERSION);
+		return CC_ERR_VERSION;
+	}
+	if (flags != 0) {
+		cc_diag_set(diag, "batch flags 0x%04x, expected 0", flags);
+		return CC_ERR_FORMAT;
+	}
+	if (record_size != CC_BATCH_RECORD_BYTES) {
+		cc_diag_set(diag, "record size %u, expected %u", record_size,
+		    CC_BATCH_RECORD_BYTES);
+		return CC_ERR_FORMAT;
+	}
+	if (v->nodes == 0 || v->nodes > CC_LIMIT_QUERY_NODES) {
+		cc_diag_set(diag, "%u nodes, expected 1..%u", v->nodes,
+		    CC_LIMIT_QUERY_NODES);
+		return v->nodes == 0 ? CC_ERR_FORMAT : CC_ERR_LIMIT;
+	}
+	if (v->chain >= v->nodes || v->hop >= v->nodes) {
+		cc_diag_set(diag, "chain %u hop %u outside %u nodes", v->chain,
+		    v->hop, v->nodes);
+		return CC_ERR_FORMAT;
+	}
+	if (v->nrefs == 0 || v->nrefs > CC_LIMIT_BATCH_REFS) {
+		cc_diag_set(diag, "%u attribute references, expected 1..%u",
+		    v->nrefs, CC_LIMIT_BATCH_REFS);
+		return v->nrefs == 0 ? CC_ERR_FORMAT : CC_ERR_LIMIT;
+	}
+	if (v->count > CC_LIMIT_BATCH_ELEMENTS || v->count > max_count) {
+		cc_diag_set(diag, "%u records, at most %u", v->count,
+		    max_count < CC_LIMIT_BATCH_ELEMENTS ? max_count :
+		    CC_LIMIT_BATCH_ELEMENTS);
+		return CC_ERR_LIMIT;
+	}
+	/* SPEC 8.5: only padded sizes occur, so nothing else is accepted. */
+	if (cc_batch_padded_size(v->count) != v->count) {
+		cc_diag_set(diag, "%u records is not a padded size", v->count);
+		return CC_ERR_FORMAT;
+	}
+	refs_len = (size_t)v->nrefs * CC_BATCH_REF_BYTES;
+	records_len = (size_t)v->count * CC_BATCH_RECORD_BYTES;
+	if (batch_body_len(v->nrefs, v->count) == 0)
+		return CC_ERR_LIMIT;
+	if ((r = cc_reader_ptr(&rd, refs_len, &v->refs)) != 0 ||
+	    (r = cc_reader_ptr(&rd, records_len, &v->records)) != 0) {
+		cc_diag_set(diag, "batch truncated: %zu bytes", len);
+		return r;
+	}
+	v->body_len = rd.off;
+
+	/* Trailer: certificate, signature, then nothing. */
+	if ((r = cc_reader_u16(&rd, &cert_len)) != 0) {
+		cc_diag_set(diag, "batch trailer truncated");
+		return r;
+	}
+	if (cert_len == 0 || cert_len > CC_LIMIT_CERT_DER) {
+		cc_diag_set(diag, "signer certificate of %u bytes, expected "
+		    "1..%u", cert_len, CC_LIMIT_CERT_DER);
+		return cert_len == 0 ? CC_ERR_FORMAT : CC_ERR_LIMIT;
+	}
+	if ((r = cc_reader_skip(&rd, cert_len)) != 0 ||
+	    (r = cc_reader_u16(&rd, &sig_len)) != 0) {
+		cc_diag_set(diag, "batch trailer truncated");
+		return r;
+	}
+	if (sig_len == 0 || sig_len > CC_LIMIT_SIGNATURE) {
+		cc_diag_set(diag, "signature of %u bytes, expected 1..%u",
+		    sig_len, CC_LIMIT_SIGNATURE);
+		return sig_len == 0 ? CC_ERR_FORMAT : CC_ERR_LIMIT;
+	}
+	if ((r = cc_reader_skip(&rd, sig_len)) != 0) {
+		cc_diag_set(diag, "batch trailer truncated");
+		return r;
+	}
+	if ((r = cc_reader_done(&rd)) != 0) {
+		cc_diag_set(diag, "%zu bytes after the batch trailer",
+		    cc_reader_remaining(&rd));
+		return r;
+	}
+	v->trailer_len = rd.off - v->body_len;
+
+	/* References: valid values in strictly ascending order (SPEC 5.6). */
+	for (i = 0; i < v->nrefs; i++) {
+		p = v->refs + i * CC_BATCH_REF_BYTES;
+		if (cc_attr_decode(&a, p) != 0) {
+			cc_diag_set(diag, "attribute reference %zu: invalid "
+			    "value", i);
+			return CC_ERR_FORMAT;
+		}
+		if (i > 0 && memcmp(prev, p, CC_ATTR_BYTES) >= 0) {
+			cc_diag_set(diag, "attribute reference %zu: out of "
+			    "order", i);
+			return CC_ERR_FORMAT;
+		}
+		memcpy(prev, p, CC_ATTR_BYTES);
+		if (cc_group_element_check(p + CC_ATTR_BYTES) != 0) {
+			cc_diag_set(diag, "attribute reference %zu: invalid "
+			    "element", i);
+			return CC_ERR_POINT;
+		}
+	}
+
+	/* SPEC 5.5: every token, A and B a valid non-identity element. */
+	elements = (size_t)v->count * 3;
+	job.base = v->records;
+	if ((r = cc_parallel_for(elements, batch_threads(elements),
+	    check_range, &job)) != 0) {
+		for (i = 0; i < elements; i++)
+			if (cc_group_element_check(v->records +
+			    i * CC_ELEMENT_BYTES) != 0)
+				break;
+		cc_diag_set(diag, "record %zu: invalid element", i / 3);
+		return r;
+	}
+	return 0;
+}
+
+/* Take a validated view of b->buf into b's fields. */
+static void
+batch_adopt_view(struct cc_batch *b, const struct batch_view *v)
+{
+	memcpy(b->query_id, v->query_id, CC_BATCH_QUERY_ID_BYTES);
+	b->chain = v->chain;
+	b->hop = v->hop;
+	b->nodes = v->nodes;
+	b->nrefs = v->nrefs;
+	b->count = v->count;
+	b->body_len = v->body_len;
+	b->trailer_len = v->trailer_len;
+}
+
+int
+cc_batch_parse(struct cc_batch **ret_batch, const uint8_t *data, size_t len,
+    uint32_t max_count, struct cc_diag *diag)
+{
+	struct cc_batch *b = NULL;
+	struct batch_view v;
+	int r = CC_ERR_INTERNAL;
+
+	*ret_batch = NULL;
+	if ((r = batch_validate(&v, data, len, max_count, diag)) != 0)
+		goto out;
+	if ((r = batch_alloc(&b, v.nrefs, v.count)) != 0)
+		goto out;
+	/* len = body + trailer <= body + BATCH_TRAILER_MAX = b->cap. */
+	memcpy(b->buf, data, len);
+	batch_adopt_view(b, &v);
+	*ret_batch = b;
+	b = NULL;
+	r = 0;
+out:
+	cc_batch_free(b);
+	return r;
+}
+
+int
+cc_batch_read_file(struct cc_batch **ret_batch, const char *path,
+    uint32_t max_count, struct cc_diag *diag)
+{
+	struct cc_batch *b = NULL;
+	struct batch_view v;
+	struct stat st;
+	size_t max_len, len, got = 0;
+	ssize_t n;
+	uint8_t extra;
+	int fd = -1, r = CC_ERR_INTERNAL;
+
+	*ret_batch = NULL;
+	if (path == NULL) {
+		r = CC_ERR_INVALID_ARGUMENT;
+		goto out;
+	}
+	if (max_count > CC_LIMIT_BATCH_ELEMENTS)
+		max_count = CC_LIMIT_BATCH_ELEMENTS;
+	max_len = batch_body_len(CC_LIMIT_BATCH_REFS, max_count) +
+	    BATCH_TRAILER_MAX;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &st) != 0) {
+		cc_diag_set(diag, "%s: %s", path, strerror(errno));
+		r = CC_ERR_IO;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		cc_diag_set(diag, "%s: not a regular file", path);
+		r = CC_ERR_IO;
+		goto out;
+	}
+	if (st.st_size < 0 || (uintmax_t)st.st_size > max_len) {
+		cc_diag_set(diag, "%s: %jd bytes, a batch of at most %u "
+		    "records has at most %zu", path, (intmax_t)st.st_size,
+		    max_count, max_len);
+		r = CC_ERR_LIMIT;
+		goto out;
+	}
+	len = (size_t)st.st_size;
+	if ((b = calloc(1, sizeof(*b))) == NULL ||
+	    (b->buf = calloc(1, len + BATCH_TRAILER_MAX)) == NULL) {
+		r = CC_ERR_ALLOC;
+		goto out;
+	}
+	b->cap = len + BATCH_TRAILER_MAX;
+	while (got < len) {
+		n = read(fd, b->buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			cc_diag_set(diag, "%s: %s", path, n < 0 ?
+			    strerror(errno) : "file shrank while reading");
+			r = CC_ERR_IO;
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	/* The file must not have grown past what was checked. */
+	do
+		n = read(fd, &extra, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 0) {
+		cc_diag_set(diag, "%s: file changed while reading", path);
+		r = CC_ERR_IO;
+		goto out;
+	}
+	if ((r = batch_validate(&v, b->buf, len, max_count, diag)) != 0) {
+		cc_diag_prefix(diag, "%s: ", path);
+		goto out;
+	}
+	batch_adopt_view(b, &v);
+	*ret_batch = b;
+	b = NULL;
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	cc_batch_free(b);
+	return r;
+}
+
+int
+cc_batch_check_header(const struct cc_batch *b,
+    const uint8_t query_id[CC_BATCH_QUERY_ID_BYTES], uint16_t chain,
+    uint16_t hop, uint16_t nodes, const struct cc_attr_shape *shape,
+    struct cc_diag *diag)
+{
+	int r;
+
+	if (b == NULL || query_id == NULL || shape == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	/* SPEC 8.6: the header must be the one this step expects. */
+	if (memcmp(b->query_id, query_id, CC_BATCH_QUERY_ID_BYTES) != 0) {
+		cc_diag_set(diag, "batch is for another query");
+		return CC_ERR_FORMAT;
+	}
+	if (b->nodes != nodes) {
+		cc_diag_set(diag, "batch names %u nodes, expected %u",
+		    b->nodes, nodes);
+		return CC_ERR_FORMAT;
+	}
+	if (b->chain != chain) {
+		cc_diag_set(diag, "batch is chain %u, expected %u", b->chain,
+		    chain);
+		return CC_ERR_FORMAT;
+	}
+	if (b->hop != hop) {
+		cc_diag_set(diag, "batch is hop %u, expected %u", b->hop, hop);
+		return CC_ERR_FORMAT;
+	}
+	if ((r = cc_attr_refs_check(cc_batch_refs(b), b->nrefs, shape,
+	    diag)) != 0)
+		return r;
+	return 0;
+}
+
+const uint8_t *
+cc_batch_query_id(const struct cc_batch *b)
+{
+	return b->query_id;
+}
+
+uint16_t
+cc_batch_chain(const struct cc_batch *b)
+{
+	return b->chain;
+}
+
+uint16_t
+cc_batch_hop(const struct cc_batch *b)
+{
+	return b->hop;
+}
+
+uint16_t
+cc_batch_nodes(const struct cc_batch *b)
+{
+	return b->nodes;
+}
+
+uint16_t
+cc_batch_nrefs(const struct cc_batch *b)
+{
+	return b->nrefs;
+}
+
+uint32_t
+cc_batch_count(const struct cc_batch *b)
+{
+	return b->count;
+}
+
+const uint8_t *
+cc_batch_refs(const struct cc_batch *b)
+{
+	return b->buf + CC_BATCH_HEADER_BYTES;
+}
+
+const uint8_t *
+cc_batch_records(const struct cc_batch *b)
+{
+	return b->buf + CC_BATCH_HEADER_BYTES +
+	    (size_t)b->nrefs * CC_BATCH_REF_BYTES;
+}
+
+void
+cc_batch_digest(const struct cc_batch *b, uint8_t ret_d[32])
+{
+	unsigned int dlen = 0;
+
+	/* SPEC 8.1: D = SHA-256 of everything before the trailer. */
+	if (EVP_Digest(b->buf, b->body_len, ret_d, &dlen, EVP_sha256(),
+	    NULL) != 1 || dlen != 32)
+		memset(ret_d, 0, 32);
+}
+
+int
+cc_batch_set_trailer(struct cc_batch *b, const uint8_t *cert, size_t cert_len,
+    const uint8_t *sig, size_t sig_len)
+{
+	uint8_t *p;
+
+	if (b == NULL || cert == NULL || sig == NULL || cert_len == 0 ||
+	    cert_len > CC_LIMIT_CERT_DER || sig_len == 0 ||
+	    sig_len > CC_LIMIT_SIGNATURE)
+		return CC_ERR_INVALID_ARGUMENT;
+	p = b->buf + b->body_len;
+	sodium_memzero(p, b->cap - b->body_len);
+	cc_store_u16(p, (uint16_t)cert_len);
+	memcpy(p + 2, cert, cert_len);
+	cc_store_u16(p + 2 + cert_len, (uint16_t)sig_len);
+	memcpy(p + 4 + cert_len, sig, sig_len);
+	b->trailer_len = 4 + cert_len + sig_len;
+	return 0;
+}
+
+int
+cc_batch_trailer(const struct cc_batch *b, const uint8_t **ret_cert,
+    size_t *ret_cert_len, const uint8_t **ret_sig, size_t *ret_sig_len)
+{
+	const uint8_t *p;
+	size_t cert_len;
+
+	*ret_cert = NULL;
+	*ret_cert_len = 0;
+	*ret_sig = NULL;
+	*ret_sig_len = 0;
+	if (b == NULL || b->trailer_len == 0)
+		return CC_ERR_STATE;
+	/* Written by set_trailer or checked by batch_validate. */
+	p = b->buf + b->body_len;
+	cert_len = cc_load_u16(p);
+	*ret_cert = p + 2;
+	*ret_cert_len = cert_len;
+	*ret_sig = p + 4 + cert_len;
+	*ret_sig_len = cc_load_u16(p + 2 + cert_len);
+	return 0;
+}
+
+int
+cc_batch_serialize(const struct cc_batch *b, const uint8_t **ret_data,
+    size_t *ret_len)
+{
+	*ret_data = NULL;
+	*ret_len = 0;
+	if (b == NULL || b->trailer_len == 0)
+		return CC_ERR_STATE;
+	*ret_data = b->buf;
+	*ret_len = b->body_len + b->trailer_len;
+	return 0;
+}
+
+int
+cc_batch_write_file(const struct cc_batch *b, const char *path,
+    struct cc_diag *diag)
+{
+	char tmp[BATCH_PATH_MAX];
+	const uint8_t *data;
+	size_t len, done = 0;
+	ssize_t n;
+	int fd = -1, r = CC_ERR_INTERNAL;
+	bool created = false;
+
+	if (path == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	if ((r = cc_batch_serialize(b, &data, &len)) != 0) {
+		cc_diag_set(diag, "batch is not signed");
+		return r;
+	}
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
+	    sizeof(tmp)) {
+		cc_diag_set(diag, "path too long");
+		return CC_ERR_INVALID_ARGUMENT;
+	}
+	/* mkstemp creates the file with mode 0600. */
+	if ((fd = mkstemp(tmp)) < 0) {
+		cc_diag_set(diag, "%s: %s", path, strerror(errno));
+		r = CC_ERR_IO;
+		goto out;
+	}
+	created = true;
+	while (done < len) {
+		n = write(fd, data + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			cc_diag_set(diag, "%s: %s", tmp, n < 0 ?
+			    strerror(errno) : "short write");
+			r = CC_ERR_IO;
+			goto out;
+		}
+		done += (size_t)n;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		fd = -1;
+		cc_diag_set(diag, "%s: %s", tmp, strerror(errno));
+		r = CC_ERR_IO;
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		cc_diag_set(diag, "%s: %s", path, strerror(errno));
+		r = CC_ERR_IO;
+		goto out;
+	}
+	created = false;
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (created)
+		unlink(tmp);
+	return r;
+}
+
+struct open_job {
+	const uint8_t *records;
+	const uint8_t *refs;
+	size_t nrefs;
+	const struct cc_seal_key *key;
+	struct cc_attr *attrs;
+	atomic_size_t first_bad;
+};
+
+static int
+open_range(void *ctx, size_t begin, size_t end)
+{
+	struct open_job *job = ctx;
+	uint8_t m[CC_ELEMENT_BYTES];
+	size_t i, seen;
+	int r = 0;
+
+	for (i = begin; i < end; i++) {
+		if ((r = cc_seal_open(m, job->key, job->records +
+		    i * CC_BATCH_RECORD_BYTES + CC_BATCH_BLOCK_OFFSET)) != 0 ||
+		    (r = cc_attr_refs_lookup(&job->attrs[i], job->refs,
+		    job->nrefs, m)) != 0) {
+			seen = atomic_load(&job->first_bad);
+			while (i < seen && !atomic_compare_exchange_weak(
+			    &job->first_bad, &seen, i))
+				;
+			r = CC_ERR_DECRYPT;
+			break;
+		}
+	}
+	sodium_memzero(m, sizeof(m));
+	return r;
+}
+
+int
+cc_batch_open(const struct cc_batch *b, const struct cc_seal_key *key,
+    const struct cc_attr_shape *shape, struct cc_attr *ret_attrs,
+    struct cc_diag *diag)
+{
+	struct open_job job;
+	int r;
+
+	if (b == NULL || key == NULL || shape == NULL || ret_attrs == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	memset(ret_attrs, 0, (size_t)b->count * sizeof(*ret_attrs));
+	if ((r = cc_attr_refs_check(cc_batch_refs(b), b->nrefs, shape,
+	    diag)) != 0)
+		return r;
+	job.records = cc_batch_records(b);
+	job.refs = cc_batch_refs(b);
+	job.nrefs = b->nrefs;
+	job.key = key;
+	job.attrs = ret_attrs;
+	atomic_init(&job.first_bad, SIZE_MAX);
+	if ((r = cc_parallel_for(b->count, batch_threads(b->count), open_range,
+	    &job)) != 0) {
+		cc_diag_set(diag, "record %zu: attribute block opens to no "
+		    "reference", atomic_load(&job.first_bad));
+		memset(ret_attrs, 0, (size_t)b->count * sizeof(*ret_attrs));
+		return r;
+	}
+	return 0;
+}
