@@ -172,8 +172,8 @@ cc_date_parse(struct cc_date *ret_date, const char *text, size_t len,
 	}
 	/* The length decides the form; after that every offset is in range. */
 	if (len != 8 && len != 10) {
-		cc_diag_set(diag, "date has the wrong length: %zu characters "
-		    "(expected YYYY-MM-DD)", len);
+		cc_diag_set(diag, "date has the wrong length: %zu character%s "
+		    "(expected YYYY-MM-DD)", len, len == 1 ? "" : "s");
 		r = CC_ERR_FORMAT;
 		goto out;
 	}
@@ -271,8 +271,8 @@ cc_month_parse(int *ret_month_index, const char *text, size_t len,
 		goto out;
 	}
 	if (len != 7) {
-		cc_diag_set(diag, "month has the wrong length: %zu characters "
-		    "(expected YYYY-MM)", len);
+		cc_diag_set(diag, "month has the wrong length: %zu character%s "
+		    "(expected YYYY-MM)", len, len == 1 ? "" : "s");
 		r = CC_ERR_FORMAT;
 		goto out;
 	}

@@ -119,9 +119,9 @@ check_shape(const char *text, size_t len, struct cc_diag *diag)
 	}
 	if ((separators == 0 && len != SHAPE_10 && len != SHAPE_12) ||
 	    (separators != 0 && len != SHAPE_11 && len != SHAPE_13)) {
-		cc_diag_set(diag, "wrong length: %zu characters (expected "
+		cc_diag_set(diag, "wrong length: %zu character%s (expected "
 		    "YYYYMMDD-NNNC, YYYYMMDDNNNC, YYMMDD-NNNC or YYMMDDNNNC)",
-		    len);
+		    len, len == 1 ? "" : "s");
 		return CC_ERR_IDENTITY;
 	}
 	sep = separator_offset(len);

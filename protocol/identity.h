@@ -7,13 +7,19 @@
  * marks a person aged 100 or more on the reference date. A
  * samordningsnummer has day + 60. The century of a ten-digit form is the
  * latest one that puts the birth date on or before the reference date
- * (and, for '+', a further hundred years back).
+ * (and, for '+', a further hundred years back). A twelve-digit form
+ * keeps its written century but may not be after the reference date.
+ * '+' belongs only in the ten-digit form; no other separator, no spaces
+ * (the CSV layer trims), nothing before or after.
  *
  * The canonical form is the 12 ASCII digits YYYYMMDDNNNC (with the day
  * still + 60 for a samordningsnummer). It identifies a person: keep it in
  * memory only, and wipe it with cc_identity_wipe().
  *
- * Reasons in diag never contain the identity itself.
+ * Reasons in diag never contain the identity itself: they name a
+ * position, a length, a month or day number, or the birth year-month
+ * ("day 31 does not exist in 2023-04"), never the serial number or
+ * check digit and never the length of an over-long input.
  */
 #ifndef CC_IDENTITY_H
 #define CC_IDENTITY_H
@@ -51,7 +57,12 @@ struct cc_identity {
  * Parse a written identity. reference is the date against which the
  * century of a ten-digit form is inferred (normally the import date).
  * Returns 0, or CC_ERR_IDENTITY with a reason in diag such as
- * "check digit does not match" or "no such date: month 13".
+ * "check digit does not match", "month 13 does not exist", "wrong length:
+ * 11 characters (...)", "unexpected character 'x' at position 7" or
+ * "birth date is after the reference date"; CC_ERR_INVALID_ARGUMENT for a
+ * NULL ret_id or reference, an invalid reference date, or NULL text with
+ * len > 0. ret_id is cleared on entry and written only on success; the
+ * caller wipes it with cc_identity_wipe().
  */
 int cc_identity_parse(struct cc_identity *ret_id, const char *text,
     size_t len, const struct cc_date *reference, struct cc_diag *diag);

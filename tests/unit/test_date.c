@@ -115,6 +115,8 @@ parse_rejects_with_reasons(void **state)
 		    "(expected YYYY-MM-DD)" },
 		{ "2023043", 0, "date has the wrong length: 7 characters "
 		    "(expected YYYY-MM-DD)" },
+		{ "2", 0, "date has the wrong length: 1 character "
+		    "(expected YYYY-MM-DD)" },
 		{ "2023/04/30", 0, "expected '-' at position 5" },
 		{ "2023-04/30", 0, "expected '-' at position 8" },
 		{ "2023043012", 0, "expected '-' at position 5" },

@@ -306,7 +306,7 @@ shape_rejections(void **state)
 	expect_bad("19121212-12120", 14, &REF, "wrong length: 14 characters "
 	    "(expected YYYYMMDD-NNNC, YYYYMMDDNNNC, YYMMDD-NNNC or "
 	    "YYMMDDNNNC)");
-	expect_bad("1", 1, &REF, "wrong length: 1 characters "
+	expect_bad("1", 1, &REF, "wrong length: 1 character "
 	    "(expected YYYYMMDD-NNNC, YYYYMMDDNNNC, YYMMDD-NNNC or "
 	    "YYMMDDNNNC)");
 	expect_bad("121212x1212", 11, &REF,
