@@ -6,14 +6,30 @@
  * without BOM, or Windows-1252 (converted to UTF-8). With
  * CC_CSV_ENCODING_AUTO the whole file is scanned once first: valid UTF-8
  * is UTF-8, anything else is Windows-1252, and bytes that Windows-1252
- * leaves undefined make the file undecodable. Memory stays bounded by
- * CC_LIMIT_CSV_LINE whatever the file size.
+ * leaves undefined make the file undecodable. A UTF-8 byte order mark is
+ * skipped (with an explicit windows-1252 it is CC_ERR_ENCODING). NUL bytes
+ * (UTF-16 exports) are CC_ERR_ENCODING. Memory stays bounded by
+ * CC_LIMIT_CSV_LINE whatever the file size: the file is read through a
+ * fixed buffer, never loaded whole.
  *
+ * Lines end with LF, CRLF or a lone CR; the last line may lack one. Line
+ * numbers are physical lines (1 = the first line of the file): a record
+ * whose quoted field holds newlines spans several lines and is reported at
+ * the line where it starts. Inside quotes, line breaks are kept as they are.
+ *
+ * Fields are returned exactly as written (unquoted, "" turned into ", no
+ * trimming), so "a;b;" has three fields, the last one empty. A record may
+ * have more or fewer fields than the header: the caller decides. A record
+ * whose fields are all empty (a blank line, or ";;;" as spreadsheets write
+ * for empty rows) is skipped and never returned.
+ *
+ * Diagnostics name the line and field number and never field contents.
  * Record buffers hold identities: they are wiped when reused and freed.
  */
 #ifndef CC_NODE_CSV_H
 #define CC_NODE_CSV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -40,10 +56,16 @@ struct cc_csv_record {
 struct cc_csv;
 
 /*
- * Open a seekable file and read its header. Fails with CC_ERR_ENCODING if
- * the file cannot be decoded, CC_ERR_FORMAT if there is no header or it is
- * malformed, CC_ERR_IO on read errors; diag says where. The FILE stays
- * owned by the caller and must outlive the reader.
+ * Open a seekable file and read its header (the first non-blank record).
+ * The delimiter is the one of ',' and ';' that occurs more often outside
+ * quotes in the header line; neither, or as many of each, is
+ * CC_ERR_FORMAT ("cannot detect the delimiter": every import needs several
+ * columns). Fails with CC_ERR_ENCODING if the file cannot be decoded
+ * (with AUTO, found by a streaming pass over the whole file before
+ * anything is returned), CC_ERR_FORMAT if there is no header or it is
+ * malformed, CC_ERR_LIMIT if the header is over a limit, CC_ERR_IO on read
+ * or seek errors; diag says where. Reading starts at the FILE's current
+ * position. The FILE stays owned by the caller and must outlive the reader.
  */
 int cc_csv_open(struct cc_csv **ret_csv, FILE *f, enum cc_csv_encoding enc,
     struct cc_diag *diag);
@@ -64,14 +86,25 @@ const struct cc_csv_record *cc_csv_header(const struct cc_csv *c);
  *   CC_ERR_FORMAT  bad quoting (a quote inside an unquoted field, text
  *                  after a closing quote, an unterminated quote at EOF).
  * After those two the reader has skipped to the start of the next record,
- * ret_rec->line names the bad record, and reading may continue: they
- * reject one row, not the file. CC_ERR_IO and CC_ERR_ENCODING are fatal.
- * Blank lines are skipped.
+ * ret_rec->line names the bad record (nfields is 0), and reading may
+ * continue: they reject one row, not the file. Over-long records are
+ * skipped following the quotes; after bad quoting the rest of that
+ * physical line is skipped. CC_ERR_IO and CC_ERR_ENCODING are fatal: every
+ * later call returns them again. With an explicit encoding they can come
+ * after records were returned, so an importer must not commit rows before
+ * reaching 0. Blank records are skipped (see above).
  */
 int cc_csv_next(struct cc_csv *c, struct cc_csv_record *ret_rec,
     struct cc_diag *diag);
 
 /* Wipes buffers and frees; NULL is allowed. */
 void cc_csv_free(struct cc_csv *c);
+
+/*
+ * true if s[0..n) is well-formed UTF-8 (no overlong forms, surrogates or
+ * code points above U+10FFFF). The check the reader applies; node.conf
+ * uses it too.
+ */
+bool cc_csv_utf8_valid(const void *s, size_t n);
 
 #endif
