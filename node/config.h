@@ -1,20 +1,33 @@
 /*
  * crosscount-node: node.conf, the file an agency admin edits by hand.
  *
- * An INI-style file: "[section]" headers, "key = value" lines, '#' or ';'
- * comments on their own lines, surrounding spaces trimmed. Unknown
- * sections or keys, repeated keys and bad values are errors whose diag
- * names the file, the line and the key ("node.conf:12: [policy] min_cell:
- * must be a whole number from 3 to 1000").
+ * An INI-style file in UTF-8 (a BOM is skipped; LF or CRLF): "[section]"
+ * headers, "key = value" lines, '#' or ';' comments on their own lines
+ * (never after a value), surrounding spaces trimmed. Keys and section
+ * names are lower case. Unknown sections or keys, a section or key given
+ * twice, a line without '=', an empty value, a line over
+ * CC_LIMIT_CONFIG_LINE bytes, more than CC_LIMIT_CONFIG_LINES lines and
+ * bad values are errors whose diag names the file, the line and the key
+ * ("node.conf:12: [policy] min_cell: must be a whole number from 3 to
+ * 1000"). A key left out takes its default.
  *
- *   [node]        id, sector
- *   [aggregator]  url, ca, cert, key, poll_seconds
- *   [import]      encoding, max_reject_rate, column.personnummer,
+ *   [node]        id ([a-z0-9-]{1,32}, required), sector (school, social,
+ *                 health or other; required)
+ *   [aggregator]  url (https://HOST[:PORT][/PATH] only; no user info),
+ *                 ca, cert, key (paths), poll_seconds (1..300, default 25)
+ *   [import]      encoding (auto, utf-8, windows-1252; default auto),
+ *                 max_reject_rate (0..1 as "0.01", "0,01" or "1%", at most
+ *                 6 decimals; default 0.01), column.personnummer,
  *                 column.category, column.start_date, column.end_date,
- *                 column.unit
- *   [policy]      approval (auto|manual), peers (* or node ids separated
- *                 by commas), categories (* or names), min_cell,
- *                 max_queries_per_day, max_peer_batch
+ *                 column.unit (header names; defaults are the
+ *                 cc_column_name() names)
+ *   [policy]      approval (auto|manual, default manual), peers (* or at
+ *                 most 32 distinct node ids separated by commas; default
+ *                 *), categories (* or at most 256 distinct names of at
+ *                 most CC_LIMIT_CATEGORY bytes; default *), min_cell
+ *                 (3..1000, default 5), max_queries_per_day (1..10000,
+ *                 default 20), max_peer_batch (64..CC_LIMIT_BATCH_ELEMENTS,
+ *                 default 2000000)
  */
 #ifndef CC_NODE_CONFIG_H
 #define CC_NODE_CONFIG_H
@@ -22,6 +35,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "protocol/error.h"
 #include "protocol/limits.h"
@@ -34,7 +48,9 @@ enum cc_sector {
 	CC_SECTOR_OTHER = 4,
 };
 
+/* "school", "social", "health", "other" (any case); else CC_ERR_FORMAT. */
 int cc_sector_parse(enum cc_sector *ret_sector, const char *name);
+/* The lower-case name, or NULL for a value that is not a sector. */
 const char *cc_sector_name(enum cc_sector sector);
 
 /* 0 if id matches [a-z0-9-]{1,32}, CC_ERR_FORMAT otherwise. */
@@ -49,7 +65,7 @@ enum cc_column {
 	CC_COLUMN_UNIT,
 	CC_COLUMN_COUNT_,
 };
-/* "personnummer", "category", ... */
+/* "personnummer", "category", ...; NULL for anything else. */
 const char *cc_column_name(enum cc_column col);
 
 #define CC_CONFIG_PATH_MAX 4096
@@ -93,19 +109,38 @@ void cc_node_config_defaults(struct cc_node_config *ret_cfg);
 
 /*
  * Load and validate a node.conf. On error *ret_cfg is cleared and diag
- * names path, line and key.
+ * names path, line and key. Returns CC_ERR_CONFIG for anything wrong in
+ * the file, CC_ERR_NOT_FOUND if it does not exist, CC_ERR_IO if it cannot
+ * be read.
  */
 int cc_node_config_load(struct cc_node_config *ret_cfg, const char *path,
     struct cc_diag *diag);
 
 /*
- * Write a new, fully commented node.conf for `init` (mode 0640, refusing
- * to overwrite: CC_ERR_EXISTS). aggregator_url may be NULL.
+ * The parser behind cc_node_config_load, for any readable FILE (a file,
+ * fmemopen in tests and fuzzing). name is used in messages only (NULL:
+ * "node.conf"). Reads to the end of f; f stays the caller's.
+ */
+int cc_node_config_parse_file(struct cc_node_config *ret_cfg, FILE *f,
+    const char *name, struct cc_diag *diag);
+
+/*
+ * Write a new, fully commented node.conf for `init`: every key with an
+ * English explanation and its default (ca, cert, key and, when
+ * aggregator_url is NULL, url are written commented out). Created with
+ * O_EXCL and mode 0640, refusing to overwrite (CC_ERR_EXISTS), then
+ * fsynced with its directory; a half-written file is removed. Loading it
+ * gives cc_node_config_defaults() plus id, sector and url.
+ * CC_ERR_INVALID_ARGUMENT for a bad id, sector or url.
  */
 int cc_node_config_write_new(const char *path, const char *id,
     enum cc_sector sector, const char *aggregator_url, struct cc_diag *diag);
 
-/* true if the policy allows running with this peer / using this category. */
+/*
+ * true if the policy allows running with this peer / using this category
+ * (exact, case-sensitive match; with * any valid node id / any non-empty
+ * category).
+ */
 bool cc_node_policy_allows_peer(const struct cc_node_policy *p, const char *id);
 bool cc_node_policy_allows_category(const struct cc_node_policy *p,
     const char *category);

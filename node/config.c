@@ -1,0 +1,1173 @@
+/*
+ * crosscount-node: node.conf, read and written.
+ *
+ * The reader takes one line at a time into a buffer of
+ * CC_LIMIT_CONFIG_LINE bytes, and at most CC_LIMIT_CONFIG_LINES lines.
+ * Every value is parsed exactly: numbers by a strict digit parser (no
+ * atoi/strtod, which accept trailing junk and follow the locale's decimal
+ * mark), names against fixed lists. Every error says file, line and key,
+ * because an agency admin edits this file by hand and must be able to
+ * find the mistake without reading our source.
+ */
+#include "node/config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#define CFG_MSG_MAX 200
+#define CFG_MIN_CELL_LOW 3
+#define CFG_POLL_MIN 1
+#define CFG_POLL_MAX 300
+#define CFG_QUERIES_MAX 10000
+#define CFG_PEER_BATCH_MIN 64   /* SPEC 8.5: no batch is smaller */
+#define CFG_RATE_DECIMALS 6
+
+static const char *const column_names[CC_COLUMN_COUNT_] = {
+	"personnummer", "category", "start_date", "end_date", "unit",
+};
+
+static const struct {
+	enum cc_sector sector;
+	const char *name;
+} sectors[] = {
+	{ CC_SECTOR_SCHOOL, "school" },
+	{ CC_SECTOR_SOCIAL, "social" },
+	{ CC_SECTOR_HEALTH, "health" },
+	{ CC_SECTOR_OTHER, "other" },
+};
+
+int
+cc_sector_parse(enum cc_sector *ret_sector, const char *name)
+{
+	size_t i;
+
+	if (ret_sector == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	*ret_sector = 0;
+	if (name == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	for (i = 0; i < sizeof(sectors) / sizeof(sectors[0]); i++) {
+		if (strcasecmp(name, sectors[i].name) == 0) {
+			*ret_sector = sectors[i].sector;
+			return 0;
+		}
+	}
+	return CC_ERR_FORMAT;
+}
+
+const char *
+cc_sector_name(enum cc_sector sector)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sectors) / sizeof(sectors[0]); i++)
+		if (sectors[i].sector == sector)
+			return sectors[i].name;
+	return NULL;
+}
+
+int
+cc_node_id_check(const char *id)
+{
+	size_t i;
+
+	if (id == NULL)
+		return CC_ERR_FORMAT;
+	for (i = 0; id[i] != '\0'; i++) {
+		if (i >= CC_LIMIT_NODE_ID)
+			return CC_ERR_FORMAT;
+		if (!((id[i] >= 'a' && id[i] <= 'z') ||
+		    (id[i] >= '0' && id[i] <= '9') || id[i] == '-'))
+			return CC_ERR_FORMAT;
+	}
+	return i > 0 ? 0 : CC_ERR_FORMAT;
+}
+
+const char *
+cc_column_name(enum cc_column col)
+{
+	if ((int)col < 0 || col >= CC_COLUMN_COUNT_)
+		return NULL;
+	return column_names[col];
+}
+
+void
+cc_node_config_defaults(struct cc_node_config *ret_cfg)
+{
+	size_t i;
+
+	if (ret_cfg == NULL)
+		return;
+	memset(ret_cfg, 0, sizeof(*ret_cfg));
+	ret_cfg->poll_seconds = 25;
+	ret_cfg->encoding = CC_CSV_ENCODING_AUTO;
+	ret_cfg->max_reject_rate = 0.01;
+	for (i = 0; i < CC_COLUMN_COUNT_; i++)
+		memcpy(ret_cfg->column[i], column_names[i],
+		    strlen(column_names[i]) + 1);
+	ret_cfg->policy.auto_approve = false;
+	ret_cfg->policy.any_peer = true;
+	ret_cfg->policy.any_category = true;
+	ret_cfg->policy.min_cell = 5;
+	ret_cfg->policy.max_queries_per_day = 20;
+	ret_cfg->policy.max_peer_batch = 2000000;
+}
+
+bool
+cc_node_policy_allows_peer(const struct cc_node_policy *p, const char *id)
+{
+	size_t i;
+
+	if (p == NULL || id == NULL)
+		return false;
+	if (p->any_peer)
+		return cc_node_id_check(id) == 0;
+	for (i = 0; i < p->npeers && i < CC_POLICY_MAX_PEERS; i++)
+		if (strcmp(p->peers[i], id) == 0)
+			return true;
+	return false;
+}
+
+bool
+cc_node_policy_allows_category(const struct cc_node_policy *p,
+    const char *category)
+{
+	size_t i;
+
+	if (p == NULL || category == NULL || category[0] == '\0')
+		return false;
+	if (p->any_category)
+		return true;
+	for (i = 0; i < p->ncategories && i < CC_POLICY_MAX_CATEGORIES; i++)
+		if (strcmp(p->categories[i], category) == 0)
+			return true;
+	return false;
+}
+
+/* ---- value parsers ------------------------------------------------------ */
+
+/*
+ * A whole number of plain digits (no sign, no spaces, no "0x") in
+ * [min, max]. Overflow is checked before it can happen.
+ */
+static int
+parse_uint(const char *s, unsigned long min, unsigned long max,
+    unsigned long *ret_v)
+{
+	unsigned long v = 0;
+	unsigned d;
+
+	*ret_v = 0;
+	if (*s == '\0')
+		return CC_ERR_FORMAT;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return CC_ERR_FORMAT;
+		d = (unsigned)(*s - '0');
+		if (v > (max - d) / 10)
+			return CC_ERR_FORMAT;
+		v = v * 10 + d;
+	}
+	if (v < min)
+		return CC_ERR_FORMAT;
+	*ret_v = v;
+	return 0;
+}
+
+/*
+ * A share from 0 to 1 written as a decimal ("0.01", Swedish "0,01") or a
+ * percentage ("1%", "1.5 %"), with at most CFG_RATE_DECIMALS decimals.
+ * Parsed into millionths so that the range check is exact.
+ */
+static int
+parse_rate(const char *s, double *ret_v)
+{
+	unsigned long long whole = 0, frac = 0, scale = 1, units, top;
+	size_t nd = 0, nf = 0;
+	bool percent = false;
+
+	*ret_v = 0;
+	for (; *s >= '0' && *s <= '9'; s++, nd++) {
+		if (nd >= 4)    /* 100% is the largest meaningful value */
+			return CC_ERR_FORMAT;
+		whole = whole * 10 + (unsigned long long)(*s - '0');
+	}
+	if (nd == 0)
+		return CC_ERR_FORMAT;
+	if (*s == '.' || *s == ',') {
+		for (s++; *s >= '0' && *s <= '9'; s++, nf++) {
+			if (nf >= CFG_RATE_DECIMALS)
+				return CC_ERR_FORMAT;
+			frac = frac * 10 + (unsigned long long)(*s - '0');
+		}
+		if (nf == 0)
+			return CC_ERR_FORMAT;
+	}
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '%') {
+		percent = true;
+		s++;
+	}
+	if (*s != '\0')
+		return CC_ERR_FORMAT;
+	for (; nf < CFG_RATE_DECIMALS; nf++)
+		frac *= 10;
+	for (nf = 0; nf < CFG_RATE_DECIMALS; nf++)
+		scale *= 10;
+	units = whole * scale + frac;            /* millionths */
+	top = percent ? 100 * scale : scale;     /* 100% or 1 */
+	if (units > top)
+		return CC_ERR_FORMAT;
+	*ret_v = (double)units / (double)top;
+	return 0;
+}
+
+/* Valid UTF-8 without control characters (tab is allowed). */
+static bool
+text_ok(const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7F)
+			return false;
+	return cc_csv_utf8_valid(s, strlen(s));
+}
+
+/*
+ * An https URL with a host: plain http would send the node's requests
+ * unencrypted, and credentials in the URL would end up in logs, so
+ * neither is accepted. The host is a name, an IPv4 address or a bracketed
+ * IPv6 address, optionally with a port from 1 to 65535.
+ */
+static int
+check_url(const char *url, char *msg, size_t msglen)
+{
+	const char *p, *host, *end;
+	unsigned long port;
+	char num[8];
+	size_t n;
+
+	if (strlen(url) >= CC_CONFIG_URL_MAX) {
+		snprintf(msg, msglen, "must be shorter than %d characters",
+		    CC_CONFIG_URL_MAX);
+		return CC_ERR_FORMAT;
+	}
+	if (strncasecmp(url, "https://", 8) != 0) {
+		snprintf(msg, msglen, "must start with https:// (plain http is "
+		    "not allowed)");
+		return CC_ERR_FORMAT;
+	}
+	for (p = url; *p != '\0'; p++) {
+		if (*p <= 0x20 || *p >= 0x7F) {
+			snprintf(msg, msglen, "must not contain spaces or non-ASCII "
+			    "characters (percent-encode them)");
+			return CC_ERR_FORMAT;
+		}
+	}
+	host = url + 8;
+	end = host + strcspn(host, "/?#");
+	if (memchr(host, '@', (size_t)(end - host)) != NULL) {
+		snprintf(msg, msglen, "must not contain a user name or password");
+		return CC_ERR_FORMAT;
+	}
+	p = host;
+	if (*p == '[') {
+		for (p++; p < end && *p != ']'; p++)
+			if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
+			    (*p >= 'A' && *p <= 'F') || *p == ':' || *p == '.'))
+				break;
+		if (p >= end || *p != ']' || p == host + 1)
+			goto bad_host;
+		p++;
+	} else {
+		for (; p < end && *p != ':'; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
+				goto bad_host;
+		if (p == host)
+			goto bad_host;
+	}
+	if (p < end) {
+		if (*p != ':')
+			goto bad_host;
+		n = (size_t)(end - p - 1);
+		if (n == 0 || n >= sizeof(num))
+			goto bad_port;
+		memcpy(num, p + 1, n);
+		num[n] = '\0';
+		if (parse_uint(num, 1, 65535, &port) != 0)
+			goto bad_port;
+	}
+	return 0;
+bad_host:
+	snprintf(msg, msglen, "must be https://HOST[:PORT][/PATH] with a host "
+	    "name or address");
+	return CC_ERR_FORMAT;
+bad_port:
+	snprintf(msg, msglen, "port must be a whole number from 1 to 65535");
+	return CC_ERR_FORMAT;
+}
+
+/* Split a comma list in place; items are trimmed and must not be empty. */
+static size_t
+split_list(char *s, char **items, size_t max, bool *ret_over,
+    bool *ret_empty_item)
+{
+	size_t n = 0, len;
+	char *item, *comma;
+
+	*ret_over = false;
+	*ret_empty_item = false;
+	for (item = s;; item = comma + 1) {
+		comma = strchr(item, ',');
+		if (comma != NULL)
+			*comma = '\0';
+		while (*item == ' ' || *item == '\t')
+			item++;
+		len = strlen(item);
+		while (len > 0 && (item[len - 1] == ' ' || item[len - 1] == '\t'))
+			item[--len] = '\0';
+		if (len == 0)
+			*ret_empty_item = true;
+		else if (n >= max)
+			*ret_over = true;
+		else
+			items[n++] = item;
+		if (comma == NULL)
+			break;
+	}
+	return n;
+}
+
+/* ---- the key table ------------------------------------------------------ */
+
+enum cfg_section { SEC_NONE = -1, SEC_NODE, SEC_AGGREGATOR, SEC_IMPORT,
+    SEC_POLICY, SEC_COUNT_ };
+
+static const char *const section_names[SEC_COUNT_] = {
+	"node", "aggregator", "import", "policy",
+};
+
+enum cfg_key {
+	K_ID, K_SECTOR,
+	K_URL, K_CA, K_CERT, K_KEY, K_POLL,
+	K_ENCODING, K_REJECT, K_COL_PNR, K_COL_CATEGORY, K_COL_START,
+	K_COL_END, K_COL_UNIT,
+	K_APPROVAL, K_PEERS, K_CATEGORIES, K_MIN_CELL, K_MAX_QUERIES,
+	K_MAX_BATCH,
+	K_COUNT_,
+};
+
+static const struct {
+	enum cfg_section section;
+	const char *name;
+} keys[K_COUNT_] = {
+	[K_ID] = { SEC_NODE, "id" },
+	[K_SECTOR] = { SEC_NODE, "sector" },
+	[K_URL] = { SEC_AGGREGATOR, "url" },
+	[K_CA] = { SEC_AGGREGATOR, "ca" },
+	[K_CERT] = { SEC_AGGREGATOR, "cert" },
+	[K_KEY] = { SEC_AGGREGATOR, "key" },
+	[K_POLL] = { SEC_AGGREGATOR, "poll_seconds" },
+	[K_ENCODING] = { SEC_IMPORT, "encoding" },
+	[K_REJECT] = { SEC_IMPORT, "max_reject_rate" },
+	[K_COL_PNR] = { SEC_IMPORT, "column.personnummer" },
+	[K_COL_CATEGORY] = { SEC_IMPORT, "column.category" },
+	[K_COL_START] = { SEC_IMPORT, "column.start_date" },
+	[K_COL_END] = { SEC_IMPORT, "column.end_date" },
+	[K_COL_UNIT] = { SEC_IMPORT, "column.unit" },
+	[K_APPROVAL] = { SEC_POLICY, "approval" },
+	[K_PEERS] = { SEC_POLICY, "peers" },
+	[K_CATEGORIES] = { SEC_POLICY, "categories" },
+	[K_MIN_CELL] = { SEC_POLICY, "min_cell" },
+	[K_MAX_QUERIES] = { SEC_POLICY, "max_queries_per_day" },
+	[K_MAX_BATCH] = { SEC_POLICY, "max_peer_batch" },
+};
+
+/* A path: a file name the node opens, relative to the node directory. */
+static int
+set_path(char *dst, size_t cap, const char *value, char *msg, size_t msglen)
+{
+	size_t n = strlen(value);
+
+	if (n >= cap) {
+		snprintf(msg, msglen, "must be shorter than %zu bytes", cap);
+		return CC_ERR_FORMAT;
+	}
+	memcpy(dst, value, n + 1);
+	return 0;
+}
+
+static int
+set_peers(struct cc_node_policy *pol, char *value, char *msg, size_t msglen)
+{
+	char *items[CC_POLICY_MAX_PEERS];
+	bool over, empty;
+	size_t n, i, j;
+
+	if (strcmp(value, "*") == 0) {
+		pol->any_peer = true;
+		pol->npeers = 0;
+		return 0;
+	}
+	n = split_list(value, items, CC_POLICY_MAX_PEERS, &over, &empty);
+	if (over) {
+		snprintf(msg, msglen, "at most %d node ids", CC_POLICY_MAX_PEERS);
+		return CC_ERR_FORMAT;
+	}
+	if (empty || n == 0) {
+		snprintf(msg, msglen, "must be * or node ids separated by commas, "
+		    "with none empty");
+		return CC_ERR_FORMAT;
+	}
+	for (i = 0; i < n; i++) {
+		if (cc_node_id_check(items[i]) != 0) {
+			snprintf(msg, msglen, "item %zu: a node id is 1 to %d "
+			    "characters from a-z, 0-9 and '-' (or use * alone)",
+			    i + 1, CC_LIMIT_NODE_ID);
+			return CC_ERR_FORMAT;
+		}
+		for (j = 0; j < i; j++) {
+			if (strcmp(items[i], items[j]) == 0) {
+				snprintf(msg, msglen, "%s is listed twice", items[i]);
+				return CC_ERR_FORMAT;
+			}
+		}
+	}
+	pol->any_peer = false;
+	pol->npeers = n;
+	for (i = 0; i < n; i++)
+		memcpy(pol->peers[i], items[i], strlen(items[i]) + 1);
+	return 0;
+}
+
+static int
+set_categories(struct cc_node_policy *pol, char *value, char *msg,
+    size_t msglen)
+{
+	char *items[CC_POLICY_MAX_CATEGORIES];
+	bool over, empty;
+	size_t n, i, j, len;
+
+	if (strcmp(value, "*") == 0) {
+		pol->any_category = true;
+		pol->ncategories = 0;
+		return 0;
+	}
+	n = split_list(value, items, CC_POLICY_MAX_CATEGORIES, &over, &empty);
+	if (over) {
+		snprintf(msg, msglen, "at most %d categories",
+		    CC_POLICY_MAX_CATEGORIES);
+		return CC_ERR_FORMAT;
+	}
+	if (empty || n == 0) {
+		snprintf(msg, msglen, "must be * or category names separated by "
+		    "commas, with none empty");
+		return CC_ERR_FORMAT;
+	}
+	for (i = 0; i < n; i++) {
+		len = strlen(items[i]);
+		if (len > CC_LIMIT_CATEGORY || strcmp(items[i], "*") == 0) {
+			snprintf(msg, msglen, "item %zu: a category name is 1 to %d "
+			    "bytes (or use * alone)", i + 1, CC_LIMIT_CATEGORY);
+			return CC_ERR_FORMAT;
+		}
+		for (j = 0; j < i; j++) {
+			if (strcmp(items[i], items[j]) == 0) {
+				snprintf(msg, msglen, "item %zu is listed twice", i + 1);
+				return CC_ERR_FORMAT;
+			}
+		}
+	}
+	pol->any_category = false;
+	pol->ncategories = n;
+	for (i = 0; i < n; i++)
+		memcpy(pol->categories[i], items[i], strlen(items[i]) + 1);
+	return 0;
+}
+
+/* Set one key from its trimmed value; msg says what is wrong. */
+static int
+cfg_set(struct cc_node_config *cfg, enum cfg_key k, char *value, char *msg,
+    size_t msglen)
+{
+	unsigned long v;
+	size_t n;
+
+	if (value[0] == '\0') {
+		snprintf(msg, msglen, "has no value (comment the line out with # "
+		    "to use the default)");
+		return CC_ERR_FORMAT;
+	}
+	if (!text_ok(value)) {
+		snprintf(msg, msglen, "must be UTF-8 text without control "
+		    "characters (save the file as UTF-8)");
+		return CC_ERR_FORMAT;
+	}
+	switch (k) {
+	case K_ID:
+		if (cc_node_id_check(value) != 0) {
+			snprintf(msg, msglen, "must be 1 to %d characters from a-z, "
+			    "0-9 and '-'", CC_LIMIT_NODE_ID);
+			return CC_ERR_FORMAT;
+		}
+		memcpy(cfg->id, value, strlen(value) + 1);
+		return 0;
+	case K_SECTOR:
+		if (cc_sector_parse(&cfg->sector, value) != 0) {
+			snprintf(msg, msglen, "must be school, social, health or "
+			    "other");
+			return CC_ERR_FORMAT;
+		}
+		return 0;
+	case K_URL:
+		if (check_url(value, msg, msglen) != 0)
+			return CC_ERR_FORMAT;
+		memcpy(cfg->aggregator_url, value, strlen(value) + 1);
+		return 0;
+	case K_CA:
+		return set_path(cfg->ca_file, sizeof(cfg->ca_file), value, msg,
+		    msglen);
+	case K_CERT:
+		return set_path(cfg->cert_file, sizeof(cfg->cert_file), value, msg,
+		    msglen);
+	case K_KEY:
+		return set_path(cfg->key_file, sizeof(cfg->key_file), value, msg,
+		    msglen);
+	case K_POLL:
+		if (parse_uint(value, CFG_POLL_MIN, CFG_POLL_MAX, &v) != 0) {
+			snprintf(msg, msglen, "must be a whole number from %d to %d",
+			    CFG_POLL_MIN, CFG_POLL_MAX);
+			return CC_ERR_FORMAT;
+		}
+		cfg->poll_seconds = (int)v;
+		return 0;
+	case K_ENCODING:
+		if (cc_csv_encoding_parse(&cfg->encoding, value) != 0) {
+			snprintf(msg, msglen, "must be auto, utf-8 or windows-1252");
+			return CC_ERR_FORMAT;
+		}
+		return 0;
+	case K_REJECT:
+		if (parse_rate(value, &cfg->max_reject_rate) != 0) {
+			snprintf(msg, msglen, "must be a share from 0 to 1 such as "
+			    "0.01, or a percentage such as 1%%");
+			return CC_ERR_FORMAT;
+		}
+		return 0;
+	case K_COL_PNR:
+	case K_COL_CATEGORY:
+	case K_COL_START:
+	case K_COL_END:
+	case K_COL_UNIT:
+		n = strlen(value);
+		if (n > CC_LIMIT_CSV_FIELD) {
+			snprintf(msg, msglen, "a column name is at most %d bytes",
+			    CC_LIMIT_CSV_FIELD);
+			return CC_ERR_FORMAT;
+		}
+		memcpy(cfg->column[k - K_COL_PNR], value, n + 1);
+		return 0;
+	case K_APPROVAL:
+		if (strcasecmp(value, "auto") == 0)
+			cfg->policy.auto_approve = true;
+		else if (strcasecmp(value, "manual") == 0)
+			cfg->policy.auto_approve = false;
+		else {
+			snprintf(msg, msglen, "must be manual or auto");
+			return CC_ERR_FORMAT;
+		}
+		return 0;
+	case K_PEERS:
+		return set_peers(&cfg->policy, value, msg, msglen);
+	case K_CATEGORIES:
+		return set_categories(&cfg->policy, value, msg, msglen);
+	case K_MIN_CELL:
+		if (parse_uint(value, CFG_MIN_CELL_LOW, CC_LIMIT_MIN_CELL, &v) != 0) {
+			snprintf(msg, msglen, "must be a whole number from %d to %d",
+			    CFG_MIN_CELL_LOW, CC_LIMIT_MIN_CELL);
+			return CC_ERR_FORMAT;
+		}
+		cfg->policy.min_cell = (int)v;
+		return 0;
+	case K_MAX_QUERIES:
+		if (parse_uint(value, 1, CFG_QUERIES_MAX, &v) != 0) {
+			snprintf(msg, msglen, "must be a whole number from 1 to %d",
+			    CFG_QUERIES_MAX);
+			return CC_ERR_FORMAT;
+		}
+		cfg->policy.max_queries_per_day = (int)v;
+		return 0;
+	case K_MAX_BATCH:
+		if (parse_uint(value, CFG_PEER_BATCH_MIN, CC_LIMIT_BATCH_ELEMENTS,
+		    &v) != 0) {
+			snprintf(msg, msglen, "must be a whole number from %d to %u",
+			    CFG_PEER_BATCH_MIN, (unsigned)CC_LIMIT_BATCH_ELEMENTS);
+			return CC_ERR_FORMAT;
+		}
+		cfg->policy.max_peer_batch = (uint32_t)v;
+		return 0;
+	case K_COUNT_:
+		break;
+	}
+	snprintf(msg, msglen, "unknown key");
+	return CC_ERR_INTERNAL;
+}
+
+/* ---- the line reader ---------------------------------------------------- */
+
+struct cfg_reader {
+	FILE *f;
+	const char *name;       /* for messages */
+	unsigned long line;
+	char buf[CC_LIMIT_CONFIG_LINE + 1];
+	bool nul;               /* the line held a NUL byte */
+	bool too_long;          /* the line was cut at CC_LIMIT_CONFIG_LINE */
+};
+
+/*
+ * Read the next line (without its LF or CRLF) into rd->buf. Returns 1 for
+ * a line, 0 at end of file, CC_ERR_IO. A line over the limit is consumed
+ * whole and its first CC_LIMIT_CONFIG_LINE bytes kept, so that the error
+ * can still name its key.
+ */
+static int
+cfg_read_line(struct cfg_reader *rd)
+{
+	size_t n = 0;
+	int ch;
+
+	rd->nul = false;
+	rd->too_long = false;
+	for (;;) {
+		ch = getc(rd->f);
+		if (ch == EOF) {
+			if (ferror(rd->f))
+				return CC_ERR_IO;
+			if (n == 0 && !rd->too_long)
+				return 0;
+			break;
+		}
+		if (ch == '\n')
+			break;
+		if (ch == '\0')
+			rd->nul = true;
+		if (n < CC_LIMIT_CONFIG_LINE)
+			rd->buf[n++] = (char)ch;
+		else
+			rd->too_long = true;
+	}
+	if (n > 0 && rd->buf[n - 1] == '\r' && !rd->too_long)
+		n--;
+	rd->buf[n] = '\0';
+	rd->line++;
+	return 1;
+}
+
+static char *
+trim(char *s)
+{
+	size_t n;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+	return s;
+}
+
+/* A file name short enough to leave room for the message itself. */
+static const char *
+short_name(const char *name)
+{
+	const char *slash;
+
+	if (strlen(name) <= 96)
+		return name;
+	slash = strrchr(name, '/');
+	return slash != NULL ? slash + 1 : name;
+}
+
+static enum cfg_key
+find_key(enum cfg_section sec, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < K_COUNT_; i++)
+		if (keys[i].section == sec && strcmp(keys[i].name, name) == 0)
+			return (enum cfg_key)i;
+	return K_COUNT_;
+}
+
+static void
+known_keys(enum cfg_section sec, char *out, size_t cap)
+{
+	size_t i, used = 0;
+	int n;
+
+	out[0] = '\0';
+	for (i = 0; i < K_COUNT_; i++) {
+		if (keys[i].section != sec)
+			continue;
+		n = snprintf(out + used, cap - used, "%s%s", used > 0 ? ", " : "",
+		    keys[i].name);
+		if (n < 0 || (size_t)n >= cap - used)
+			return;
+		used += (size_t)n;
+	}
+}
+
+int
+cc_node_config_parse_file(struct cc_node_config *ret_cfg, FILE *f,
+    const char *name, struct cc_diag *diag)
+{
+	struct cc_node_config *cfg = NULL;
+	struct cfg_reader *rd = NULL;
+	enum cfg_section sec = SEC_NONE;
+	unsigned long key_line[K_COUNT_] = { 0 };
+	unsigned long sec_line[SEC_COUNT_] = { 0 };
+	char msg[CFG_MSG_MAX], list[CFG_MSG_MAX];
+	char *s, *eq, *key, *value, *close;
+	const char *fname;
+	enum cfg_key k;
+	size_t i;
+	int r = CC_ERR_INTERNAL, lr;
+
+	if (ret_cfg == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	memset(ret_cfg, 0, sizeof(*ret_cfg));
+	if (f == NULL) {
+		cc_diag_set(diag, "no file");
+		return CC_ERR_INVALID_ARGUMENT;
+	}
+	fname = short_name(name != NULL ? name : "node.conf");
+	cfg = calloc(1, sizeof(*cfg));
+	rd = calloc(1, sizeof(*rd));
+	if (cfg == NULL || rd == NULL) {
+		cc_diag_set(diag, "out of memory");
+		r = CC_ERR_ALLOC;
+		goto out;
+	}
+	cc_node_config_defaults(cfg);
+	rd->f = f;
+	rd->name = fname;
+	r = CC_ERR_CONFIG;
+	while ((lr = cfg_read_line(rd)) == 1) {
+		s = rd->buf;
+		if (rd->line == 1 && (unsigned char)s[0] == 0xEF &&
+		    (unsigned char)s[1] == 0xBB && (unsigned char)s[2] == 0xBF)
+			s += 3;                     /* Notepad's UTF-8 BOM */
+		if (rd->line > CC_LIMIT_CONFIG_LINES) {
+			cc_diag_set(diag, "%s:%lu: more than %d lines", fname,
+			    rd->line, CC_LIMIT_CONFIG_LINES);
+			goto out;
+		}
+		if (rd->nul) {
+			cc_diag_set(diag, "%s:%lu: NUL byte: this is not a text "
+			    "file", fname, rd->line);
+			goto out;
+		}
+		s = trim(s);
+		if (s[0] == '\0' || s[0] == '#' || s[0] == ';') {
+			if (rd->too_long) {
+				cc_diag_set(diag, "%s:%lu: line is longer than %d "
+				    "bytes", fname, rd->line, CC_LIMIT_CONFIG_LINE);
+				goto out;
+			}
+			continue;
+		}
+		if (s[0] == '[') {
+			close = strchr(s, ']');
+			if (rd->too_long || close == NULL || close[1] != '\0') {
+				cc_diag_set(diag, "%s:%lu: a section header is "
+				    "[name] alone on its line", fname, rd->line);
+				goto out;
+			}
+			*close = '\0';
+			s = trim(s + 1);
+			for (i = 0; i < SEC_COUNT_; i++)
+				if (strcmp(s, section_names[i]) == 0)
+					break;
+			if (i == SEC_COUNT_) {
+				cc_diag_set(diag, "%s:%lu: [%.40s]: unknown section "
+				    "(known: node, aggregator, import, policy)", fname,
+				    rd->line, s);
+				goto out;
+			}
+			if (sec_line[i] != 0) {
+				cc_diag_set(diag, "%s:%lu: [%s]: section appears twice "
+				    "(first on line %lu)", fname, rd->line,
+				    section_names[i], sec_line[i]);
+				goto out;
+			}
+			sec_line[i] = rd->line;
+			sec = (enum cfg_section)i;
+			continue;
+		}
+		eq = strchr(s, '=');
+		if (eq != NULL)
+			*eq = '\0';
+		key = trim(s);
+		if (rd->too_long) {
+			if (eq != NULL && sec != SEC_NONE)
+				cc_diag_set(diag, "%s:%lu: [%s] %.40s: line is longer "
+				    "than %d bytes", fname, rd->line,
+				    section_names[sec], key, CC_LIMIT_CONFIG_LINE);
+			else
+				cc_diag_set(diag, "%s:%lu: line is longer than %d "
+				    "bytes", fname, rd->line, CC_LIMIT_CONFIG_LINE);
+			goto out;
+		}
+		if (sec == SEC_NONE) {
+			cc_diag_set(diag, "%s:%lu: %.40s: key before any [section]",
+			    fname, rd->line, key);
+			goto out;
+		}
+		if (eq == NULL) {
+			cc_diag_set(diag, "%s:%lu: [%s] %.40s: missing '=' (write "
+			    "key = value)", fname, rd->line, section_names[sec],
+			    key);
+			goto out;
+		}
+		if ((k = find_key(sec, key)) == K_COUNT_) {
+			known_keys(sec, list, sizeof(list));
+			cc_diag_set(diag, "%s:%lu: [%s] %.40s: unknown key (known: "
+			    "%s)", fname, rd->line, section_names[sec], key, list);
+			goto out;
+		}
+		if (key_line[k] != 0) {
+			cc_diag_set(diag, "%s:%lu: [%s] %s: set twice (first on line "
+			    "%lu)", fname, rd->line, section_names[sec], key,
+			    key_line[k]);
+			goto out;
+		}
+		key_line[k] = rd->line;
+		value = trim(eq + 1);
+		msg[0] = '\0';
+		if (cfg_set(cfg, k, value, msg, sizeof(msg)) != 0) {
+			cc_diag_set(diag, "%s:%lu: [%s] %s: %s%s", fname, rd->line,
+			    section_names[sec], key, msg,
+			    strpbrk(value, "#;") != NULL ?
+			    " (comments go on their own line)" : "");
+			goto out;
+		}
+	}
+	if (lr < 0) {
+		cc_diag_set(diag, "%s:%lu: read error", fname, rd->line + 1);
+		r = CC_ERR_IO;
+		goto out;
+	}
+	if (key_line[K_ID] == 0 || key_line[K_SECTOR] == 0) {
+		cc_diag_set(diag, "%s: [node] %s: required but not set", fname,
+		    key_line[K_ID] == 0 ? "id" : "sector");
+		goto out;
+	}
+	memcpy(ret_cfg, cfg, sizeof(*cfg));
+	r = 0;
+out:
+	if (rd != NULL)
+		sodium_memzero(rd, sizeof(*rd));
+	free(rd);
+	free(cfg);
+	return r;
+}
+
+int
+cc_node_config_load(struct cc_node_config *ret_cfg, const char *path,
+    struct cc_diag *diag)
+{
+	FILE *f;
+	int r;
+
+	if (ret_cfg == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	memset(ret_cfg, 0, sizeof(*ret_cfg));
+	if (path == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	if ((f = fopen(path, "re")) == NULL) {
+		r = errno == ENOENT ? CC_ERR_NOT_FOUND : CC_ERR_IO;
+		cc_diag_set(diag, "%s: %s", short_name(path), strerror(errno));
+		return r;
+	}
+	r = cc_node_config_parse_file(ret_cfg, f, path, diag);
+	fclose(f);
+	return r;
+}
+
+/* ---- the generated file ------------------------------------------------- */
+
+/* Appends to a fixed text buffer; *ok turns false if it would not fit. */
+struct cfg_text {
+	char buf[16384];
+	size_t len;
+	bool ok;
+};
+
+static void
+text_add(struct cfg_text *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+text_add(struct cfg_text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!t->ok)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(t->buf + t->len, sizeof(t->buf) - t->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(t->buf) - t->len) {
+		t->ok = false;
+		return;
+	}
+	t->len += (size_t)n;
+}
+
+static void
+config_text(struct cfg_text *t, const char *id, enum cc_sector sector,
+    const char *url)
+{
+	text_add(t,
+"# crosscount node configuration (node.conf)\n"
+"#\n"
+"# Written when this node was set up; edit it by hand. The node reads it\n"
+"# when it starts, so restart the node after a change.\n"
+"#\n"
+"#   [section]     starts a section\n"
+"#   key = value   sets a key in that section\n"
+"#   # or ;        at the start of a line makes the line a comment\n"
+"#\n"
+"# Comments must be on their own line, never after a value. Each key may\n"
+"# be set once. A misspelt section or key is an error, never silently\n"
+"# ignored. A key that is left out (or commented out) takes its default,\n"
+"# which is the value written below. Save the file as UTF-8.\n"
+"\n"
+"[node]\n"
+"# This node's id in the federation: 1 to 32 characters from a-z, 0-9 and\n"
+"# '-', e.g. orebro-skola or region-orebro-bup. It must equal the common\n"
+"# name (CN) of this node's certificate; the aggregator and the other\n"
+"# nodes know the node by it. Required.\n"
+"id = %s\n"
+"\n"
+"# The sector whose records this node holds: school (skola, elevhälsa),\n"
+"# social (socialtjänst, IFO), health (e.g. BUP, child and adolescent\n"
+"# psychiatry) or other. Queries select sets of children by sector.\n"
+"# Required.\n"
+"sector = %s\n"
+"\n", id, cc_sector_name(sector));
+	text_add(t,
+"[aggregator]\n"
+"# Address of the federation's aggregator, given by the federation's\n"
+"# operator. Only https:// addresses are accepted. No default.\n"
+"%surl = %s\n"
+"\n"
+"# Files for mutual TLS and batch signatures (PEM). Relative paths are\n"
+"# relative to the node directory. No defaults.\n"
+"#   ca    the federation CA certificate that the aggregator's and the\n"
+"#         other nodes' certificates must chain to\n"
+"#   cert  this node's certificate, issued by the federation CA, whose\n"
+"#         common name is the id above\n"
+"#   key   this node's private key (keep it readable by the node only)\n"
+"# ca = ca.pem\n"
+"# cert = node.crt\n"
+"# key = node.key\n"
+"\n"
+"# How long, in seconds, each request to the aggregator waits for new\n"
+"# work before it is repeated (long polling): 1 to 300. Default 25.\n"
+"poll_seconds = 25\n"
+"\n",
+	    url != NULL ? "" : "# ",
+	    url != NULL ? url : "https://aggregator.example.se");
+	text_add(t,
+"[import]\n"
+"# Character encoding of the CSV exports: auto (UTF-8 with or without a\n"
+"# byte order mark, otherwise Windows-1252, the usual Excel export\n"
+"# encoding in Sweden), utf-8 or windows-1252. Default auto.\n"
+"encoding = auto\n"
+"\n"
+"# The largest share of rows an import may reject (bad personnummer,\n"
+"# dates, quoting) and still be accepted; above it the whole import is\n"
+"# refused and the previous data stays. A share from 0 to 1 such as 0.01,\n"
+"# or a percentage such as 1%%. Default 0.01 (1%%).\n"
+"max_reject_rate = 0.01\n"
+"\n"
+"# Which columns of the export hold what: the value is the column's name\n"
+"# in the export's header line (its first line). The delimiter, ';' or\n"
+"# ',', is detected from that line. personnummer, category and\n"
+"# start_date are required in every export; end_date and unit are\n"
+"# optional. For an export whose header line is\n"
+"#   Personnummer;Kategori;Startdatum;Slutdatum;Enhet\n"
+"# write\n"
+"#   column.personnummer = Personnummer\n"
+"#   column.category = Kategori\n"
+"#   column.start_date = Startdatum\n"
+"#   column.end_date = Slutdatum\n"
+"#   column.unit = Enhet\n"
+"# Defaults: the names below.\n"
+"column.personnummer = personnummer\n"
+"column.category = category\n"
+"column.start_date = start_date\n"
+"column.end_date = end_date\n"
+"column.unit = unit\n"
+"\n");
+	text_add(t,
+"[policy]\n"
+"# manual: every query waits until an admin of this agency approves it;\n"
+"# auto: a query that passes the rules below runs without asking.\n"
+"# Default manual.\n"
+"approval = manual\n"
+"\n"
+"# The nodes this node may be counted together with: * for any node of\n"
+"# the federation, or node ids separated by commas (at most 32), e.g.\n"
+"#   peers = orebro-socialtjanst, region-orebro-bup\n"
+"# A query naming another node is refused. Default *.\n"
+"peers = *\n"
+"\n"
+"# The categories of this node's records that queries may use: * for\n"
+"# all, or names separated by commas (at most 256), as they appear in\n"
+"# the category column of the imports. Default *.\n"
+"categories = *\n"
+"\n"
+"# The smallest count this node lets a released table show: a query\n"
+"# asking for a lower min_cell is refused; smaller cells are suppressed.\n"
+"# 3 to 1000. Default 5 (the federation's default).\n"
+"min_cell = 5\n"
+"\n"
+"# The most queries this node takes part in per day: 1 to 10000.\n"
+"# Default 20.\n"
+"max_queries_per_day = 20\n"
+"\n"
+"# The largest batch, in records including padding, that this node\n"
+"# accepts from another node to blind and pass on: 64 to 16777216.\n"
+"# Default 2000000.\n"
+"max_peer_batch = 2000000\n");
+}
+
+/* Make the new directory entry durable too, not only the file's data. */
+static int
+fsync_parent(const char *path)
+{
+	char copy[CC_CONFIG_PATH_MAX];
+	size_t n = strlen(path);
+	int dfd, r = 0;
+
+	if (n >= sizeof(copy))
+		return CC_ERR_IO;
+	memcpy(copy, path, n + 1);
+	if ((dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return CC_ERR_IO;
+	if (fsync(dfd) != 0)
+		r = CC_ERR_IO;
+	close(dfd);
+	return r;
+}
+
+int
+cc_node_config_write_new(const char *path, const char *id,
+    enum cc_sector sector, const char *aggregator_url, struct cc_diag *diag)
+{
+	struct cfg_text *t = NULL;
+	char msg[CFG_MSG_MAX];
+	size_t off;
+	ssize_t w;
+	bool created = false;
+	int fd = -1, r = CC_ERR_INTERNAL;
+
+	if (path == NULL || strlen(path) >= CC_CONFIG_PATH_MAX) {
+		cc_diag_set(diag, "no path or path too long");
+		return CC_ERR_INVALID_ARGUMENT;
+	}
+	if (cc_node_id_check(id) != 0) {
+		cc_diag_set(diag, "node id must be 1 to %d characters from a-z, "
+		    "0-9 and '-'", CC_LIMIT_NODE_ID);
+		return CC_ERR_INVALID_ARGUMENT;
+	}
+	if (cc_sector_name(sector) == NULL) {
+		cc_diag_set(diag, "unknown sector");
+		return CC_ERR_INVALID_ARGUMENT;
+	}
+	if (aggregator_url != NULL &&
+	    check_url(aggregator_url, msg, sizeof(msg)) != 0) {
+		cc_diag_set(diag, "aggregator url: %s", msg);
+		return CC_ERR_INVALID_ARGUMENT;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		cc_diag_set(diag, "out of memory");
+		return CC_ERR_ALLOC;
+	}
+	t->ok = true;
+	config_text(t, id, sector, aggregator_url);
+	if (!t->ok) {
+		cc_diag_set(diag, "configuration text does not fit");
+		goto out;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0640);
+	if (fd < 0) {
+		r = errno == EEXIST ? CC_ERR_EXISTS : CC_ERR_IO;
+		cc_diag_set(diag, "%s: %s%s", short_name(path), strerror(errno),
+		    r == CC_ERR_EXISTS ? " (refusing to overwrite it)" : "");
+		goto out;
+	}
+	created = true;
+	r = CC_ERR_IO;
+	/* The umask may have taken bits away; the mode is part of the contract. */
+	if (fchmod(fd, 0640) != 0) {
+		cc_diag_set(diag, "%s: chmod: %s", short_name(path),
+		    strerror(errno));
+		goto out;
+	}
+	for (off = 0; off < t->len; off += (size_t)w) {
+		w = write(fd, t->buf + off, t->len - off);
+		if (w < 0 && errno == EINTR) {
+			w = 0;
+			continue;
+		}
+		if (w <= 0) {
+			cc_diag_set(diag, "%s: write: %s", short_name(path),
+			    w < 0 ? strerror(errno) : "nothing written");
+			goto out;
+		}
+	}
+	if (fsync(fd) != 0) {
+		cc_diag_set(diag, "%s: fsync: %s", short_name(path),
+		    strerror(errno));
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		cc_diag_set(diag, "%s: close: %s", short_name(path),
+		    strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (fsync_parent(path) != 0) {
+		cc_diag_set(diag, "%s: cannot sync its directory",
+		    short_name(path));
+		goto out;
+	}
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (r != 0 && created)
+		unlink(path);
+	free(t);
+	return r;
+}
