@@ -27,13 +27,17 @@
  *       each of them is 1.
  * While some withheld item is derivable, one more item is withheld
  * (deterministically):
- *   - for (a), the first derivable item (base cells by index, then
- *     margins by index): among the published base cells with a positive
- *     count in the margins that take part in its derivation (and, for a
- *     withheld margin, in that margin itself), the one with the smallest
- *     count, ties to the lowest index; if there is none, the involved
- *     published margin with the smallest positive value, ties to the
- *     lowest index;
+ *   - for (a), the item to protect is the withheld cell of the first
+ *     published margin (by index) that holds exactly one withheld cell
+ *     (that margin alone derives it); if there is none, the first
+ *     derivable item (base cells by index, then margins by index) found
+ *     by elimination, whose derivation uses the margins with a non-zero
+ *     coefficient in the combination the elimination found. Withheld is:
+ *     among the published base cells with a positive count in those
+ *     margins (and, for a withheld margin, in that margin itself), the
+ *     one with the smallest count, ties to the lowest index; if there is
+ *     none, the involved published margin with the smallest positive
+ *     value, ties to the lowest index;
  *   - for (b), the first such margin: its published base cell with the
  *     smallest positive count (ties: lowest index), or if none the margin
  *     itself.
