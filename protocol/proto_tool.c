@@ -541,12 +541,12 @@ cmd_inspect(int argc, char **argv)
 		return usage_error(usage_inspect, "inspect needs one BATCH file");
 	ex = EXIT_INVALID;
 	if (o.ca != NULL && (r = cc_trust_load(&trust, o.ca, &diag)) != 0) {
-		print_error(o.ca, r, &diag);
+		print_error("--ca", r, &diag);
 		goto out;
 	}
 	if ((r = cc_batch_read_file(&b, o.args[0], CC_LIMIT_BATCH_ELEMENTS,
 	    &diag)) != 0) {
-		print_error(o.args[0], r, &diag);
+		print_error("batch", r, &diag);  /* diag names the file */
 		goto out;
 	}
 
@@ -558,8 +558,8 @@ cmd_inspect(int argc, char **argv)
 	printf("query id:     %s\n", hex);
 	printf("chain:        %u (origin: node %u of the sorted node list)\n",
 	    (unsigned)cc_batch_chain(b), (unsigned)cc_batch_chain(b));
-	printf("hop:          %u of %u%s (produced by node %u)\n",
-	    (unsigned)cc_batch_hop(b), (unsigned)cc_batch_nodes(b),
+	printf("hop:          %u (of 0..%u%s, produced by node %u)\n",
+	    (unsigned)cc_batch_hop(b), (unsigned)cc_batch_nodes(b) - 1,
 	    cc_batch_hop(b) + 1 == cc_batch_nodes(b) ? ", final" : "",
 	    (unsigned)cc_batch_hop_node(cc_batch_chain(b), cc_batch_hop(b),
 	    cc_batch_nodes(b)));
