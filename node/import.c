@@ -31,7 +31,7 @@ static const bool required[CC_COLUMN_COUNT_] = {
 	[CC_COLUMN_PERSONNUMMER] = true,
 	[CC_COLUMN_CATEGORY] = true,
 	[CC_COLUMN_START_DATE] = true,
-	[CC_COLUMN_END_DATE] = true,
+	[CC_COLUMN_END_DATE] = false,    /* absent: every episode ongoing */
 	[CC_COLUMN_UNIT] = false,
 };
 
@@ -513,7 +513,9 @@ read_row(struct import *im, const struct cc_csv_record *rec, struct row *row,
 		goto rejected;
 	}
 	bad = CC_COLUMN_END_DATE;
-	field(rec, im->col[CC_COLUMN_END_DATE], &p, &len);
+	len = 0;
+	if (im->col[CC_COLUMN_END_DATE] >= 0)
+		field(rec, im->col[CC_COLUMN_END_DATE], &p, &len);
 	if (len == 0) {
 		row->ongoing = true;
 	} else if (cc_date_parse(&row->end, p, len, NULL) != 0) {

@@ -2,9 +2,9 @@
  * crosscount-node: importing an agency's CSV export (SPEC.md 6.4).
  *
  * One row per episode; the logical columns personnummer, category,
- * start_date, end_date (empty = ongoing) and the optional unit are found
- * in the header by name (case-insensitive, trimmed; the names come from
- * node.conf [import] column.*). Each good row becomes P = s·H(id) plus
+ * start_date and the optional end_date (empty or absent = ongoing) and
+ * unit are found in the header by name (case-insensitive, trimmed; the
+ * names come from node.conf [import] column.*). Other columns are ignored. Each good row becomes P = s·H(id) plus
  * birth year-month, sex and the episode; the identity itself goes no
  * further than memory and is wiped as soon as it has been hashed.
  *

@@ -188,8 +188,8 @@ static const struct command commands[] = {
 	  "[--dir DIR] [--snapshot|--append] [--on YYYY-MM-DD] "
 	  "[--encoding ENC] [--max-reject-rate R] FILE.csv",
 	  "Imports one row per episode: personnummer, category, start_date,\n"
-	  "end_date (empty = ongoing), optional unit; node.conf [import] maps\n"
-	  "other header names. --snapshot (default) replaces all data\n"
+	  "optional end_date (empty = ongoing) and unit; node.conf [import]\n"
+	  "maps other header names. --snapshot (default) replaces all data\n"
 	  "atomically, --append adds episodes. --on is the date the export\n"
 	  "describes (default today; it decides the century of 10-digit\n"
 	  "personnummer). --encoding auto|utf-8|windows-1252. Bad rows are\n"
