@@ -572,11 +572,18 @@ out:
 	return r;
 }
 
+/*
+ * Data records: blank when every field is empty (";;;" included).
+ * The header: only an empty line is blank, the same rule the delimiter
+ * scan uses, so that both look at the same line.
+ */
 static bool
-csv_blank(const struct cc_csv_record *rec)
+csv_blank(const struct cc_csv_record *rec, bool header)
 {
 	size_t i;
 
+	if (header)
+		return rec->nfields == 1 && rec->len[0] == 0;
 	for (i = 0; i < rec->nfields; i++)
 		if (rec->len[i] != 0)
 			return false;
@@ -586,7 +593,7 @@ csv_blank(const struct cc_csv_record *rec)
 /* A record that is not blank, or 0 at end of file, or an error. */
 static int
 csv_next_nonblank(struct cc_csv *c, char *buf, size_t *used,
-    struct cc_csv_record *rec, struct cc_diag *diag)
+    struct cc_csv_record *rec, bool header, struct cc_diag *diag)
 {
 	int r;
 
@@ -597,7 +604,7 @@ csv_next_nonblank(struct cc_csv *c, char *buf, size_t *used,
 			return 0;
 		}
 		r = csv_parse_one(c, buf, used, rec, diag);
-		if (r != 1 || !csv_blank(rec))
+		if (r != 1 || !csv_blank(rec, header))
 			return r;
 	}
 }
@@ -789,7 +796,7 @@ cc_csv_open(struct cc_csv **ret_csv, FILE *f, enum cc_csv_encoding enc,
 	    (r = csv_detect_delimiter(c, diag)) != 0 ||
 	    (r = csv_rewind(c, diag)) != 0)
 		goto out;
-	r = csv_next_nonblank(c, c->hbuf, &hused, &c->header, diag);
+	r = csv_next_nonblank(c, c->hbuf, &hused, &c->header, true, diag);
 	if (r == 0) {   /* not reached: the delimiter scan saw a header */
 		cc_diag_set(diag, "the file is empty: a header line naming the "
 		    "columns is required");
@@ -800,6 +807,12 @@ cc_csv_open(struct cc_csv **ret_csv, FILE *f, enum cc_csv_encoding enc,
 		goto out;
 	}
 	csv_trim_header(&c->header);
+	if (csv_blank(&c->header, false)) {
+		cc_diag_set(diag, "header: line %lu names no columns",
+		    c->header.line);
+		r = CC_ERR_FORMAT;
+		goto out;
+	}
 	*ret_csv = c;
 	c = NULL;
 	r = 0;
@@ -841,7 +854,7 @@ cc_csv_next(struct cc_csv *c, struct cc_csv_record *ret_rec,
 		cc_diag_set(diag, "the file could not be read further");
 		return c->fatal;
 	}
-	r = csv_next_nonblank(c, c->buf, &c->buf_used, ret_rec, diag);
+	r = csv_next_nonblank(c, c->buf, &c->buf_used, ret_rec, false, diag);
 	if (r < 0 && r != CC_ERR_LIMIT && r != CC_ERR_FORMAT)
 		c->fatal = r;
 	return r;

@@ -56,7 +56,8 @@ struct cc_csv_record {
 struct cc_csv;
 
 /*
- * Open a seekable file and read its header (the first non-blank record).
+ * Open a seekable file and read its header: the first line that is not
+ * empty (a line like ";;;" is a header naming no columns: CC_ERR_FORMAT).
  * The delimiter is the one of ',' and ';' that occurs more often outside
  * quotes in the header line; neither, or as many of each, is
  * CC_ERR_FORMAT ("cannot detect the delimiter": every import needs several

@@ -726,13 +726,14 @@ header_errors(void **state)
 	const char *bad[] = {
 		"",                        /* empty file */
 		"\n\n\r\n",                /* only blank lines */
-		";;;\n",                   /* only an empty row */
+		";;;\n",                   /* a header naming no columns */
+		";;\r\xC3\xA5\na;b\n",       /* the same before a real header */
 		"a;\"b\nc;d\n",            /* unterminated quote in the header */
 		"a;b\"c\n1;2\n",           /* bad quoting in the header */
 	};
 	const int want[] = {
 		CC_ERR_FORMAT, CC_ERR_FORMAT, CC_ERR_FORMAT, CC_ERR_FORMAT,
-		CC_ERR_FORMAT,
+		CC_ERR_FORMAT, CC_ERR_FORMAT,
 	};
 	struct cc_csv *c;
 	struct cc_diag d;
@@ -754,6 +755,11 @@ header_errors(void **state)
 	assert_int_equal(cc_csv_open(&c, f, CC_CSV_ENCODING_AUTO, &d),
 	    CC_ERR_FORMAT);
 	assert_non_null(strstr(d.text, "empty"));
+	fclose(f);
+	f = file_str("\n;;\n");
+	assert_int_equal(cc_csv_open(&c, f, CC_CSV_ENCODING_AUTO, &d),
+	    CC_ERR_FORMAT);
+	assert_string_equal(d.text, "header: line 2 names no columns");
 	fclose(f);
 }
 
