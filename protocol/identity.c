@@ -180,21 +180,32 @@ luhn_ok(const char ten[10])
 }
 
 /*
- * The century of a ten-digit form (SPEC 4.1): the latest year ending in
- * yy whose date (month, day) is on or before the reference date; for '+'
- * (aged 100 or more) a further hundred years back. The day may still be
- * invalid for that year (29 February): the caller checks.
+ * The century of a ten-digit form (SPEC 4.1).
+ *
+ * '-' or no separator: the latest year ending in yy whose date (month,
+ * day) is on or before the reference date.
+ *
+ * '+': Skatteverket writes '+' from the start of the calendar year in
+ * which a person turns 100 (folkbokföringslagen 18 §), so the year is the
+ * latest one ending in yy that is at least 100 years before the
+ * reference year. A person who turns 100 later this year is therefore
+ * read the same from "-" (the birthday-based habit of some record
+ * systems) and from "+".
+ *
+ * The day may still be invalid for that year (29 February): the caller
+ * checks.
  */
 static int
 infer_year(int yy, int month, int day, bool plus,
     const struct cc_date *reference)
 {
-	int year = reference->year - ((reference->year % 100 - yy + 100) % 100);
+	int back = (reference->year % 100 - yy + 100) % 100;
+	int year = reference->year - back;
 	struct cc_date birth = { year, month, day };
 
-	if (cc_date_cmp(&birth, reference) > 0)
-		year -= 100;
 	if (plus)
+		return reference->year - 100 - back;
+	if (cc_date_cmp(&birth, reference) > 0)
 		year -= 100;
 	return year;
 }

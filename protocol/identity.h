@@ -4,11 +4,13 @@
  * Accepted written forms of personnummer and samordningsnummer:
  *   YYYYMMDDNNNC, YYYYMMDD-NNNC, YYMMDD-NNNC, YYMMDD+NNNC, YYMMDDNNNC
  * where C is the Luhn check digit over the ten digits YYMMDDNNN and '+'
- * marks a person aged 100 or more on the reference date. A
- * samordningsnummer has day + 60. The century of a ten-digit form is the
- * latest one that puts the birth date on or before the reference date
- * (and, for '+', a further hundred years back). A twelve-digit form
- * keeps its written century but may not be after the reference date.
+ * marks a person who turns 100 or more in the reference date's calendar
+ * year (Skatteverket's rule). A samordningsnummer has day + 60. The
+ * century of a ten-digit form with '-' or no separator is the latest one
+ * that puts the birth date on or before the reference date; with '+' it
+ * is the latest year at least 100 years before the reference year. A
+ * twelve-digit form keeps its written century but may not be after the
+ * reference date.
  * '+' belongs only in the ten-digit form; no other separator, no spaces
  * (the CSV layer trims), nothing before or after.
  *

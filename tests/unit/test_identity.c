@@ -168,14 +168,18 @@ century_inference_at_the_boundary(void **state)
 	assert_int_equal(parse(&id, "260302-1235", &diag), 0);
 	assert_int_equal(cc_date_age(id.birth_year, id.birth_month,
 	    id.birth_day, &REF), 99);
-	/* '+': a further hundred years back. */
+	/* '+': 100 or more years before the reference year (Skatteverket
+	 * writes '+' from the start of the year a person turns 100). */
 	expect_ok("260301+1236", &REF, "192603011236", CC_ID_PERSONNUMMER,
 	    1926, 3, 1, CC_SEX_MALE);
 	assert_int_equal(parse(&id, "260301+1236", &diag), 0);
 	assert_int_equal(cc_date_age(id.birth_year, id.birth_month,
 	    id.birth_day, &REF), 100);
-	expect_ok("260302+1235", &REF, "182603021235", CC_ID_PERSONNUMMER,
-	    1826, 3, 2, CC_SEX_MALE);
+	expect_ok("260302+1235", &REF, "192603021235", CC_ID_PERSONNUMMER,
+	    1926, 3, 2, CC_SEX_MALE);
+	/* Turning 100 in 2026 but born before 1926: '+' never means 1926+. */
+	expect_ok("270101+1237", &REF, "182701011237", CC_ID_PERSONNUMMER,
+	    1827, 1, 1, CC_SEX_MALE);
 	/* Reference 2026: 99 is 1999, 01 is 2001. */
 	expect_ok("990101-1230", &REF, "199901011230", CC_ID_PERSONNUMMER,
 	    1999, 1, 1, CC_SEX_MALE);
