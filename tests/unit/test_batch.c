@@ -702,6 +702,71 @@ shuffle_permutes_records(void **state)
 	free(w);
 }
 
+/* Big enough that origin, parse, relay and open all run on every core. */
+static void
+large_batch_on_every_core(void **state)
+{
+	struct cc_diag d = { { 0 } };
+	struct cc_batch *b = NULL, *p = NULL;
+	struct cc_attr *attrs, *opened;
+	const size_t n = 2000;
+	size_t i, counts[7] = { 0 }, got[7] = { 0 }, idx, rec0;
+	uint8_t *points, *w, qid[16], r0[32], r1[32];
+	const uint8_t *wire;
+	size_t len;
+
+	(void)state;
+	points = malloc(n * 32);
+	attrs = calloc(n, sizeof(*attrs));
+	opened = calloc(2048, sizeof(*opened));
+	assert_non_null(points);
+	assert_non_null(attrs);
+	assert_non_null(opened);
+	for (i = 0; i < n; i++) {
+		cc_group_element_random(points + 32 * i);
+		attrs[i].age_band = (uint8_t)(i % 3);
+		attrs[i].sex = (uint8_t)(1 + i % 2);
+		counts[(i % 3) * 2 + i % 2]++;
+	}
+	memset(qid, 7, sizeof(qid));
+	cc_group_scalar_random(r0);
+	cc_group_scalar_random(r1);
+	assert_int_equal(cc_batch_new_origin(&b, qid, 0, 2, &shape, points,
+	    attrs, n, fed->s[0], r0, fed->y_pub, &d), 0);
+	assert_int_equal(cc_batch_count(b), 2048);
+	assert_int_equal(cc_sign_batch(b, fed->signer[0], &d), 0);
+	assert_int_equal(cc_batch_serialize(b, &wire, &len), 0);
+	assert_int_equal(cc_batch_parse(&p, wire, len, 2048, &d), 0);
+	cc_batch_free(b);
+	assert_int_equal(cc_batch_relay(p, r1, &d), 0);
+	assert_int_equal(cc_batch_open(p, fed->agg, &shape, opened, &d), 0);
+	for (i = 0; i < 2048; i++) {
+		idx = opened[i].dummy ? 6 :
+		    (size_t)opened[i].age_band * 2 + opened[i].sex - 1;
+		got[idx]++;
+	}
+	for (i = 0; i < 6; i++)
+		assert_int_equal(got[i], counts[i]);
+	assert_int_equal(got[6], 2048 - n);
+
+	/* A bad element late in a large batch is found and named. */
+	assert_int_equal(cc_sign_batch(p, fed->signer[1], &d), 0);
+	assert_int_equal(cc_batch_serialize(p, &wire, &len), 0);
+	w = malloc(len);
+	assert_non_null(w);
+	memcpy(w, wire, len);
+	rec0 = 40 + 7 * 36;
+	memset(w + rec0 + 1500 * 96 + 64, 0, 32);
+	cc_batch_free(p);
+	p = NULL;
+	assert_int_equal(cc_batch_parse(&p, w, len, 2048, &d), CC_ERR_POINT);
+	assert_string_equal(d.text, "record 1500: invalid element");
+	free(w);
+	free(points);
+	free(attrs);
+	free(opened);
+}
+
 int
 main(void)
 {
@@ -716,6 +781,7 @@ main(void)
 		cmocka_unit_test(files_round_trip),
 		cmocka_unit_test(origin_refuses_bad_input),
 		cmocka_unit_test(shuffle_permutes_records),
+		cmocka_unit_test(large_batch_on_every_core),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
