@@ -23,7 +23,7 @@
 #include "protocol/seal.h"
 
 /* Room kept after the body for the largest trailer. */
-#define BATCH_TRAILER_MAX (2u + CC_LIMIT_CERT_DER + 2u + CC_LIMIT_SIGNATURE)
+#define BATCH_TRAILER_MAX ((size_t)CC_BATCH_TRAILER_MAX)
 /* Below this many elements one thread is faster than starting more. */
 #define BATCH_PARALLEL_MIN 1024
 /* Longest path for the temporary file beside a batch file. */
@@ -622,6 +622,46 @@ out:
 }
 
 int
+cc_batch_parse_take(struct cc_batch **ret_batch, uint8_t **buf, size_t len,
+    size_t cap, uint32_t max_count, struct cc_diag *diag)
+{
+	struct cc_batch *b = NULL;
+	struct batch_view v;
+	uint8_t *data;
+	int r = CC_ERR_INTERNAL;
+
+	*ret_batch = NULL;
+	if (buf == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	data = *buf;
+	*buf = NULL;
+	if (data == NULL || cap < len) {
+		r = CC_ERR_INVALID_ARGUMENT;
+		goto out;
+	}
+	if ((r = batch_validate(&v, data, len, max_count, diag)) != 0)
+		goto out;
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		r = CC_ERR_ALLOC;
+		goto out;
+	}
+	b->buf = data;
+	b->cap = cap;
+	data = NULL;
+	batch_adopt_view(b, &v);
+	*ret_batch = b;
+	b = NULL;
+	r = 0;
+out:
+	if (data != NULL) {
+		sodium_memzero(data, cap);
+		free(data);
+	}
+	cc_batch_free(b);
+	return r;
+}
+
+int
 cc_batch_read_file(struct cc_batch **ret_batch, const char *path,
     uint32_t max_count, struct cc_diag *diag)
 {
@@ -802,12 +842,25 @@ int
 cc_batch_set_trailer(struct cc_batch *b, const uint8_t *cert, size_t cert_len,
     const uint8_t *sig, size_t sig_len)
 {
-	uint8_t *p;
+	uint8_t *p, *grown;
+	size_t need;
 
 	if (b == NULL || cert == NULL || sig == NULL || cert_len == 0 ||
 	    cert_len > CC_LIMIT_CERT_DER || sig_len == 0 ||
 	    sig_len > CC_LIMIT_SIGNATURE)
 		return CC_ERR_INVALID_ARGUMENT;
+	need = b->body_len + 4 + cert_len + sig_len;
+	if (need > b->cap) {
+		/* A taken buffer without trailer room: grow once, wiping the
+		 * old copy (realloc could leave tokens in freed memory). */
+		if ((grown = malloc(need)) == NULL)
+			return CC_ERR_ALLOC;
+		memcpy(grown, b->buf, b->body_len);
+		sodium_memzero(b->buf, b->cap);
+		free(b->buf);
+		b->buf = grown;
+		b->cap = need;
+	}
 	p = b->buf + b->body_len;
 	sodium_memzero(p, b->cap - b->body_len);
 	cc_store_u16(p, (uint16_t)cert_len);

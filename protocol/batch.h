@@ -41,6 +41,8 @@
 #define CC_BATCH_BLOCK_OFFSET CC_BATCH_A_OFFSET  /* A || B, 64 bytes */
 #define CC_BATCH_REF_BYTES CC_ATTR_REF_BYTES     /* value || element */
 #define CC_BATCH_MIN_PADDED 64
+/* The largest trailer: u16 + certificate + u16 + signature. */
+#define CC_BATCH_TRAILER_MAX (2 + CC_LIMIT_CERT_DER + 2 + CC_LIMIT_SIGNATURE)
 
 struct cc_batch;
 
@@ -104,6 +106,16 @@ void cc_batch_shuffle(struct cc_batch *b);
  */
 int cc_batch_parse(struct cc_batch **ret_batch, const uint8_t *data,
     size_t len, uint32_t max_count, struct cc_diag *diag);
+
+/*
+ * The same, taking ownership of a malloc'd buffer instead of copying it
+ * (for a large upload received straight into *buf). *buf holds len bytes
+ * of cap allocated; with cap >= len + CC_BATCH_TRAILER_MAX a relay re-signs
+ * in place, otherwise signing grows the buffer once. On return, success or
+ * not, *buf is NULL: the batch owns it, or it was wiped and freed.
+ */
+int cc_batch_parse_take(struct cc_batch **ret_batch, uint8_t **buf,
+    size_t len, size_t cap, uint32_t max_count, struct cc_diag *diag);
 
 /*
  * The same from a file, read straight into the batch's own buffer (no

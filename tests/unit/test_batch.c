@@ -702,6 +702,51 @@ shuffle_permutes_records(void **state)
 	free(w);
 }
 
+static void
+parse_take_owns_the_buffer(void **state)
+{
+	struct cc_diag d = { { 0 } };
+	struct cc_batch *b = NULL, *back = NULL;
+	uint8_t *w, *buf, r[32];
+	const uint8_t *wire;
+	size_t len, l2;
+
+	(void)state;
+	w = small_wire(&len, NULL);
+	/* Exactly len bytes: re-signing must grow the buffer. */
+	buf = malloc(len);
+	assert_non_null(buf);
+	memcpy(buf, w, len);
+	assert_int_equal(cc_batch_parse_take(&b, &buf, len, len, 64, &d), 0);
+	assert_null(buf);
+	cc_group_scalar_random(r);
+	assert_int_equal(cc_batch_relay(b, r, &d), 0);
+	assert_int_equal(cc_sign_batch(b, fed->signer[0], &d), 0);
+	assert_int_equal(cc_batch_serialize(b, &wire, &l2), 0);
+	assert_int_equal(cc_batch_parse(&back, wire, l2, 64, &d), 0);
+	assert_int_equal(cc_sign_batch_verify(back, fed->trust, "bup", &d), 0);
+	assert_int_equal(cc_batch_check_header(back, cc_batch_query_id(b), 1,
+	    2, 3, &(struct cc_attr_shape){ 0, false }, &d), 0);
+	cc_batch_free(back);
+	cc_batch_free(b);
+	b = NULL;
+
+	/* With trailer room, and refused input: the buffer is always taken. */
+	buf = malloc(len + CC_BATCH_TRAILER_MAX);
+	assert_non_null(buf);
+	memcpy(buf, w, len);
+	assert_int_equal(cc_batch_parse_take(&b, &buf, len - 1,
+	    len + CC_BATCH_TRAILER_MAX, 64, &d), CC_ERR_TRUNCATED);
+	assert_null(buf);
+	assert_null(b);
+	buf = malloc(len);
+	assert_non_null(buf);
+	assert_int_equal(cc_batch_parse_take(&b, &buf, len, len - 1, 64, &d),
+	    CC_ERR_INVALID_ARGUMENT);
+	assert_null(buf);
+	free(w);
+}
+
 /* Big enough that origin, parse, relay and open all run on every core. */
 static void
 large_batch_on_every_core(void **state)
@@ -782,6 +827,7 @@ main(void)
 		cmocka_unit_test(origin_refuses_bad_input),
 		cmocka_unit_test(shuffle_permutes_records),
 		cmocka_unit_test(large_batch_on_every_core),
+		cmocka_unit_test(parse_take_owns_the_buffer),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
