@@ -605,8 +605,10 @@ cc_store_import_commit(struct cc_store *st,
 	if ((r = exec(st->db, "COMMIT", diag)) != 0)
 		goto out;
 	st->in_import = false;
-	/* Keep the WAL small; readers may hold it, so this is best effort. */
-	sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+	/* Fold the WAL back now; PASSIVE never waits for readers (a
+	 * concurrent `status` must not stall an import). The last
+	 * connection to close removes the WAL file. */
+	sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
 	    NULL, NULL);
 	r = 0;
 out:
@@ -887,7 +889,7 @@ cc_store_reblind(struct cc_store *st, const uint8_t factor[CC_SCALAR_BYTES],
 	if ((r = exec(st->db, "COMMIT", diag)) != 0)
 		goto out;
 	began = false;
-	sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+	sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
 	    NULL, NULL);
 	r = 0;
 out:
