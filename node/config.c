@@ -1,15 +1,16 @@
 /*
  * crosscount-node: node.conf, read and written.
  *
- * The reader takes one line at a time into a buffer of
- * CC_LIMIT_CONFIG_LINE bytes, and at most CC_LIMIT_CONFIG_LINES lines.
- * Every value is parsed exactly: numbers by a strict digit parser (no
+ * The lines, sections and keys are read by the shared strict INI reader
+ * (protocol/ini.h), which bounds lines and their number and names file,
+ * line and key in every error. Every value is parsed here exactly: numbers by a strict digit parser (no
  * atoi/strtod, which accept trailing junk and follow the locale's decimal
  * mark), names against fixed lists. Every error says file, line and key,
  * because an agency admin edits this file by hand and must be able to
  * find the mistake without reading our source.
  */
 #include "node/config.h"
+#include "protocol/ini.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +24,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sodium.h>
 
 #define CFG_MSG_MAX 200
 #define CFG_MIN_CELL_LOW 3
@@ -158,34 +158,6 @@ cc_node_policy_allows_category(const struct cc_node_policy *p,
 /* ---- value parsers ------------------------------------------------------ */
 
 /*
- * A whole number of plain digits (no sign, no spaces, no "0x") in
- * [min, max]. Overflow is checked before it can happen.
- */
-static int
-parse_uint(const char *s, unsigned long min, unsigned long max,
-    unsigned long *ret_v)
-{
-	unsigned long v = 0;
-	unsigned d;
-
-	*ret_v = 0;
-	if (*s == '\0')
-		return CC_ERR_FORMAT;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return CC_ERR_FORMAT;
-		d = (unsigned)(*s - '0');
-		if (v > (max - d) / 10)
-			return CC_ERR_FORMAT;
-		v = v * 10 + d;
-	}
-	if (v < min)
-		return CC_ERR_FORMAT;
-	*ret_v = v;
-	return 0;
-}
-
-/*
  * A share from 0 to 1 written as a decimal ("0.01", Swedish "0,01") or a
  * percentage ("1%", "1.5 %"), with at most CFG_RATE_DECIMALS decimals.
  * Parsed into millionths so that the range check is exact.
@@ -238,12 +210,7 @@ parse_rate(const char *s, double *ret_v)
 static bool
 text_ok(const char *s)
 {
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)s; *p != '\0'; p++)
-		if ((*p < 0x20 && *p != '\t') || *p == 0x7F)
-			return false;
-	return cc_csv_utf8_valid(s, strlen(s));
+	return cc_ini_no_controls(s) && cc_csv_utf8_valid(s, strlen(s));
 }
 
 /*
@@ -308,7 +275,7 @@ check_url(const char *url, char *msg, size_t msglen)
 			goto bad_port;
 		memcpy(num, p + 1, n);
 		num[n] = '\0';
-		if (parse_uint(num, 1, 65535, &port) != 0)
+		if (cc_ini_parse_uint(num, 1, 65535, &port) != 0)
 			goto bad_port;
 	}
 	return 0;
@@ -321,40 +288,9 @@ bad_port:
 	return CC_ERR_FORMAT;
 }
 
-/* Split a comma list in place; items are trimmed and must not be empty. */
-static size_t
-split_list(char *s, char **items, size_t max, bool *ret_over,
-    bool *ret_empty_item)
-{
-	size_t n = 0, len;
-	char *item, *comma;
-
-	*ret_over = false;
-	*ret_empty_item = false;
-	for (item = s;; item = comma + 1) {
-		comma = strchr(item, ',');
-		if (comma != NULL)
-			*comma = '\0';
-		while (*item == ' ' || *item == '\t')
-			item++;
-		len = strlen(item);
-		while (len > 0 && (item[len - 1] == ' ' || item[len - 1] == '\t'))
-			item[--len] = '\0';
-		if (len == 0)
-			*ret_empty_item = true;
-		else if (n >= max)
-			*ret_over = true;
-		else
-			items[n++] = item;
-		if (comma == NULL)
-			break;
-	}
-	return n;
-}
-
 /* ---- the key table ------------------------------------------------------ */
 
-enum cfg_section { SEC_NONE = -1, SEC_NODE, SEC_AGGREGATOR, SEC_IMPORT,
+enum cfg_section { SEC_NODE, SEC_AGGREGATOR, SEC_IMPORT,
     SEC_POLICY, SEC_COUNT_ };
 
 static const char *const section_names[SEC_COUNT_] = {
@@ -371,10 +307,7 @@ enum cfg_key {
 	K_COUNT_,
 };
 
-static const struct {
-	enum cfg_section section;
-	const char *name;
-} keys[K_COUNT_] = {
+static const struct cc_ini_key keys[K_COUNT_] = {
 	[K_ID] = { SEC_NODE, "id" },
 	[K_SECTOR] = { SEC_NODE, "sector" },
 	[K_URL] = { SEC_AGGREGATOR, "url" },
@@ -395,6 +328,10 @@ static const struct {
 	[K_MIN_CELL] = { SEC_POLICY, "min_cell" },
 	[K_MAX_QUERIES] = { SEC_POLICY, "max_queries_per_day" },
 	[K_MAX_BATCH] = { SEC_POLICY, "max_peer_batch" },
+};
+
+static const struct cc_ini_schema schema = {
+	section_names, SEC_COUNT_, keys, K_COUNT_,
 };
 
 /* A path: a file name the node opens, relative to the node directory. */
@@ -423,7 +360,7 @@ set_peers(struct cc_node_policy *pol, char *value, char *msg, size_t msglen)
 		pol->npeers = 0;
 		return 0;
 	}
-	n = split_list(value, items, CC_POLICY_MAX_PEERS, &over, &empty);
+	n = cc_ini_split_list(value, items, CC_POLICY_MAX_PEERS, &over, &empty);
 	if (over) {
 		snprintf(msg, msglen, "at most %d node ids", CC_POLICY_MAX_PEERS);
 		return CC_ERR_FORMAT;
@@ -467,7 +404,7 @@ set_categories(struct cc_node_policy *pol, char *value, char *msg,
 		pol->ncategories = 0;
 		return 0;
 	}
-	n = split_list(value, items, CC_POLICY_MAX_CATEGORIES, &over, &empty);
+	n = cc_ini_split_list(value, items, CC_POLICY_MAX_CATEGORIES, &over, &empty);
 	if (over) {
 		snprintf(msg, msglen, "at most %d categories",
 		    CC_POLICY_MAX_CATEGORIES);
@@ -507,11 +444,6 @@ cfg_set(struct cc_node_config *cfg, enum cfg_key k, char *value, char *msg,
 	unsigned long v;
 	size_t n;
 
-	if (value[0] == '\0') {
-		snprintf(msg, msglen, "has no value (comment the line out with # "
-		    "to use the default)");
-		return CC_ERR_FORMAT;
-	}
 	if (!text_ok(value)) {
 		snprintf(msg, msglen, "must be UTF-8 text without control "
 		    "characters (save the file as UTF-8)");
@@ -548,7 +480,7 @@ cfg_set(struct cc_node_config *cfg, enum cfg_key k, char *value, char *msg,
 		return set_path(cfg->key_file, sizeof(cfg->key_file), value, msg,
 		    msglen);
 	case K_POLL:
-		if (parse_uint(value, CFG_POLL_MIN, CFG_POLL_MAX, &v) != 0) {
+		if (cc_ini_parse_uint(value, CFG_POLL_MIN, CFG_POLL_MAX, &v) != 0) {
 			snprintf(msg, msglen, "must be a whole number from %d to %d",
 			    CFG_POLL_MIN, CFG_POLL_MAX);
 			return CC_ERR_FORMAT;
@@ -596,7 +528,7 @@ cfg_set(struct cc_node_config *cfg, enum cfg_key k, char *value, char *msg,
 	case K_CATEGORIES:
 		return set_categories(&cfg->policy, value, msg, msglen);
 	case K_MIN_CELL:
-		if (parse_uint(value, CFG_MIN_CELL_LOW, CC_LIMIT_MIN_CELL, &v) != 0) {
+		if (cc_ini_parse_uint(value, CFG_MIN_CELL_LOW, CC_LIMIT_MIN_CELL, &v) != 0) {
 			snprintf(msg, msglen, "must be a whole number from %d to %d",
 			    CFG_MIN_CELL_LOW, CC_LIMIT_MIN_CELL);
 			return CC_ERR_FORMAT;
@@ -604,7 +536,7 @@ cfg_set(struct cc_node_config *cfg, enum cfg_key k, char *value, char *msg,
 		cfg->policy.min_cell = (int)v;
 		return 0;
 	case K_MAX_QUERIES:
-		if (parse_uint(value, 1, CFG_QUERIES_MAX, &v) != 0) {
+		if (cc_ini_parse_uint(value, 1, CFG_QUERIES_MAX, &v) != 0) {
 			snprintf(msg, msglen, "must be a whole number from 1 to %d",
 			    CFG_QUERIES_MAX);
 			return CC_ERR_FORMAT;
@@ -612,7 +544,7 @@ cfg_set(struct cc_node_config *cfg, enum cfg_key k, char *value, char *msg,
 		cfg->policy.max_queries_per_day = (int)v;
 		return 0;
 	case K_MAX_BATCH:
-		if (parse_uint(value, CFG_PEER_BATCH_MIN, CC_LIMIT_BATCH_ELEMENTS,
+		if (cc_ini_parse_uint(value, CFG_PEER_BATCH_MIN, CC_LIMIT_BATCH_ELEMENTS,
 		    &v) != 0) {
 			snprintf(msg, msglen, "must be a whole number from %d to %u",
 			    CFG_PEER_BATCH_MIN, (unsigned)CC_LIMIT_BATCH_ELEMENTS);
@@ -627,125 +559,15 @@ cfg_set(struct cc_node_config *cfg, enum cfg_key k, char *value, char *msg,
 	return CC_ERR_INTERNAL;
 }
 
-/* ---- the line reader ---------------------------------------------------- */
-
-struct cfg_reader {
-	FILE *f;
-	const char *name;       /* for messages */
-	unsigned long line;
-	char buf[CC_LIMIT_CONFIG_LINE + 1];
-	bool nul;               /* the line held a NUL byte */
-	bool too_long;          /* the line was cut at CC_LIMIT_CONFIG_LINE */
-};
-
-/*
- * Read the next line (without its LF or CRLF) into rd->buf. Returns 1 for
- * a line, 0 at end of file, CC_ERR_IO. A line over the limit is consumed
- * whole and its first CC_LIMIT_CONFIG_LINE bytes kept, so that the error
- * can still name its key.
- */
-static int
-cfg_read_line(struct cfg_reader *rd)
-{
-	size_t n = 0;
-	int ch;
-
-	rd->nul = false;
-	rd->too_long = false;
-	for (;;) {
-		ch = getc(rd->f);
-		if (ch == EOF) {
-			if (ferror(rd->f))
-				return CC_ERR_IO;
-			if (n == 0 && !rd->too_long)
-				return 0;
-			break;
-		}
-		if (ch == '\n')
-			break;
-		if (ch == '\0')
-			rd->nul = true;
-		if (n < CC_LIMIT_CONFIG_LINE)
-			rd->buf[n++] = (char)ch;
-		else
-			rd->too_long = true;
-	}
-	if (n > 0 && rd->buf[n - 1] == '\r' && !rd->too_long)
-		n--;
-	rd->buf[n] = '\0';
-	rd->line++;
-	return 1;
-}
-
-static char *
-trim(char *s)
-{
-	size_t n;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		s[--n] = '\0';
-	return s;
-}
-
-/* A file name short enough to leave room for the message itself. */
-static const char *
-short_name(const char *name)
-{
-	const char *slash;
-
-	if (strlen(name) <= 96)
-		return name;
-	slash = strrchr(name, '/');
-	return slash != NULL ? slash + 1 : name;
-}
-
-static enum cfg_key
-find_key(enum cfg_section sec, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < K_COUNT_; i++)
-		if (keys[i].section == sec && strcmp(keys[i].name, name) == 0)
-			return (enum cfg_key)i;
-	return K_COUNT_;
-}
-
-static void
-known_keys(enum cfg_section sec, char *out, size_t cap)
-{
-	size_t i, used = 0;
-	int n;
-
-	out[0] = '\0';
-	for (i = 0; i < K_COUNT_; i++) {
-		if (keys[i].section != sec)
-			continue;
-		n = snprintf(out + used, cap - used, "%s%s", used > 0 ? ", " : "",
-		    keys[i].name);
-		if (n < 0 || (size_t)n >= cap - used)
-			return;
-		used += (size_t)n;
-	}
-}
-
 int
 cc_node_config_parse_file(struct cc_node_config *ret_cfg, FILE *f,
     const char *name, struct cc_diag *diag)
 {
 	struct cc_node_config *cfg = NULL;
-	struct cfg_reader *rd = NULL;
-	enum cfg_section sec = SEC_NONE;
-	unsigned long key_line[K_COUNT_] = { 0 };
-	unsigned long sec_line[SEC_COUNT_] = { 0 };
-	char msg[CFG_MSG_MAX], list[CFG_MSG_MAX];
-	char *s, *eq, *key, *value, *close;
-	const char *fname;
-	enum cfg_key k;
-	size_t i;
-	int r = CC_ERR_INTERNAL, lr;
+	struct cc_ini *ini = NULL;
+	struct cc_ini_entry e;
+	char msg[CFG_MSG_MAX];
+	int r = CC_ERR_INTERNAL, nr;
 
 	if (ret_cfg == NULL)
 		return CC_ERR_INVALID_ARGUMENT;
@@ -754,134 +576,38 @@ cc_node_config_parse_file(struct cc_node_config *ret_cfg, FILE *f,
 		cc_diag_set(diag, "no file");
 		return CC_ERR_INVALID_ARGUMENT;
 	}
-	fname = short_name(name != NULL ? name : "node.conf");
-	cfg = calloc(1, sizeof(*cfg));
-	rd = calloc(1, sizeof(*rd));
-	if (cfg == NULL || rd == NULL) {
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL) {
 		cc_diag_set(diag, "out of memory");
 		r = CC_ERR_ALLOC;
 		goto out;
 	}
+	if ((r = cc_ini_new(&ini, f, name != NULL ? name : "node.conf", &schema,
+	    diag)) != 0)
+		goto out;
 	cc_node_config_defaults(cfg);
-	rd->f = f;
-	rd->name = fname;
-	r = CC_ERR_CONFIG;
-	while ((lr = cfg_read_line(rd)) == 1) {
-		s = rd->buf;
-		if (rd->line == 1 && (unsigned char)s[0] == 0xEF &&
-		    (unsigned char)s[1] == 0xBB && (unsigned char)s[2] == 0xBF)
-			s += 3;                     /* Notepad's UTF-8 BOM */
-		if (rd->line > CC_LIMIT_CONFIG_LINES) {
-			cc_diag_set(diag, "%s:%lu: more than %d lines", fname,
-			    rd->line, CC_LIMIT_CONFIG_LINES);
-			goto out;
-		}
-		if (rd->nul) {
-			cc_diag_set(diag, "%s:%lu: NUL byte: this is not a text "
-			    "file", fname, rd->line);
-			goto out;
-		}
-		s = trim(s);
-		if (s[0] == '\0' || s[0] == '#' || s[0] == ';') {
-			if (rd->too_long) {
-				cc_diag_set(diag, "%s:%lu: line is longer than %d "
-				    "bytes", fname, rd->line, CC_LIMIT_CONFIG_LINE);
-				goto out;
-			}
-			continue;
-		}
-		if (s[0] == '[') {
-			close = strchr(s, ']');
-			if (rd->too_long || close == NULL || close[1] != '\0') {
-				cc_diag_set(diag, "%s:%lu: a section header is "
-				    "[name] alone on its line", fname, rd->line);
-				goto out;
-			}
-			*close = '\0';
-			s = trim(s + 1);
-			for (i = 0; i < SEC_COUNT_; i++)
-				if (strcmp(s, section_names[i]) == 0)
-					break;
-			if (i == SEC_COUNT_) {
-				cc_diag_set(diag, "%s:%lu: [%.40s]: unknown section "
-				    "(known: node, aggregator, import, policy)", fname,
-				    rd->line, s);
-				goto out;
-			}
-			if (sec_line[i] != 0) {
-				cc_diag_set(diag, "%s:%lu: [%s]: section appears twice "
-				    "(first on line %lu)", fname, rd->line,
-				    section_names[i], sec_line[i]);
-				goto out;
-			}
-			sec_line[i] = rd->line;
-			sec = (enum cfg_section)i;
-			continue;
-		}
-		eq = strchr(s, '=');
-		if (eq != NULL)
-			*eq = '\0';
-		key = trim(s);
-		if (rd->too_long) {
-			if (eq != NULL && sec != SEC_NONE)
-				cc_diag_set(diag, "%s:%lu: [%s] %.40s: line is longer "
-				    "than %d bytes", fname, rd->line,
-				    section_names[sec], key, CC_LIMIT_CONFIG_LINE);
-			else
-				cc_diag_set(diag, "%s:%lu: line is longer than %d "
-				    "bytes", fname, rd->line, CC_LIMIT_CONFIG_LINE);
-			goto out;
-		}
-		if (sec == SEC_NONE) {
-			cc_diag_set(diag, "%s:%lu: %.40s: key before any [section]",
-			    fname, rd->line, key);
-			goto out;
-		}
-		if (eq == NULL) {
-			cc_diag_set(diag, "%s:%lu: [%s] %.40s: missing '=' (write "
-			    "key = value)", fname, rd->line, section_names[sec],
-			    key);
-			goto out;
-		}
-		if ((k = find_key(sec, key)) == K_COUNT_) {
-			known_keys(sec, list, sizeof(list));
-			cc_diag_set(diag, "%s:%lu: [%s] %.40s: unknown key (known: "
-			    "%s)", fname, rd->line, section_names[sec], key, list);
-			goto out;
-		}
-		if (key_line[k] != 0) {
-			cc_diag_set(diag, "%s:%lu: [%s] %s: set twice (first on line "
-			    "%lu)", fname, rd->line, section_names[sec], key,
-			    key_line[k]);
-			goto out;
-		}
-		key_line[k] = rd->line;
-		value = trim(eq + 1);
+	while ((nr = cc_ini_next(ini, &e, diag)) == 1) {
 		msg[0] = '\0';
-		if (cfg_set(cfg, k, value, msg, sizeof(msg)) != 0) {
-			cc_diag_set(diag, "%s:%lu: [%s] %s: %s%s", fname, rd->line,
-			    section_names[sec], key, msg,
-			    strpbrk(value, "#;") != NULL ?
-			    " (comments go on their own line)" : "");
+		if (cfg_set(cfg, (enum cfg_key)e.key, e.value, msg,
+		    sizeof(msg)) != 0) {
+			r = cc_ini_value_error(ini, &e, diag, "%s", msg);
 			goto out;
 		}
 	}
-	if (lr < 0) {
-		cc_diag_set(diag, "%s:%lu: read error", fname, rd->line + 1);
-		r = CC_ERR_IO;
+	if (nr < 0) {
+		r = nr;
 		goto out;
 	}
-	if (key_line[K_ID] == 0 || key_line[K_SECTOR] == 0) {
-		cc_diag_set(diag, "%s: [node] %s: required but not set", fname,
-		    key_line[K_ID] == 0 ? "id" : "sector");
+	if (cc_ini_key_line(ini, K_ID) == 0 || cc_ini_key_line(ini, K_SECTOR) == 0) {
+		cc_diag_set(diag, "%s: [node] %s: required but not set",
+		    cc_ini_name(ini), cc_ini_key_line(ini, K_ID) == 0 ? "id" :
+		    "sector");
+		r = CC_ERR_CONFIG;
 		goto out;
 	}
 	memcpy(ret_cfg, cfg, sizeof(*cfg));
 	r = 0;
 out:
-	if (rd != NULL)
-		sodium_memzero(rd, sizeof(*rd));
-	free(rd);
+	cc_ini_free(ini);
 	free(cfg);
 	return r;
 }
@@ -900,7 +626,7 @@ cc_node_config_load(struct cc_node_config *ret_cfg, const char *path,
 		return CC_ERR_INVALID_ARGUMENT;
 	if ((f = fopen(path, "re")) == NULL) {
 		r = errno == ENOENT ? CC_ERR_NOT_FOUND : CC_ERR_IO;
-		cc_diag_set(diag, "%s: %s", short_name(path), strerror(errno));
+		cc_diag_set(diag, "%s: %s", cc_ini_short_name(path), strerror(errno));
 		return r;
 	}
 	r = cc_node_config_parse_file(ret_cfg, f, path, diag);
@@ -1121,7 +847,7 @@ cc_node_config_write_new(const char *path, const char *id,
 	    0640);
 	if (fd < 0) {
 		r = errno == EEXIST ? CC_ERR_EXISTS : CC_ERR_IO;
-		cc_diag_set(diag, "%s: %s%s", short_name(path), strerror(errno),
+		cc_diag_set(diag, "%s: %s%s", cc_ini_short_name(path), strerror(errno),
 		    r == CC_ERR_EXISTS ? " (refusing to overwrite it)" : "");
 		goto out;
 	}
@@ -1129,7 +855,7 @@ cc_node_config_write_new(const char *path, const char *id,
 	r = CC_ERR_IO;
 	/* The umask may have taken bits away; the mode is part of the contract. */
 	if (fchmod(fd, 0640) != 0) {
-		cc_diag_set(diag, "%s: chmod: %s", short_name(path),
+		cc_diag_set(diag, "%s: chmod: %s", cc_ini_short_name(path),
 		    strerror(errno));
 		goto out;
 	}
@@ -1140,26 +866,26 @@ cc_node_config_write_new(const char *path, const char *id,
 			continue;
 		}
 		if (w <= 0) {
-			cc_diag_set(diag, "%s: write: %s", short_name(path),
+			cc_diag_set(diag, "%s: write: %s", cc_ini_short_name(path),
 			    w < 0 ? strerror(errno) : "nothing written");
 			goto out;
 		}
 	}
 	if (fsync(fd) != 0) {
-		cc_diag_set(diag, "%s: fsync: %s", short_name(path),
+		cc_diag_set(diag, "%s: fsync: %s", cc_ini_short_name(path),
 		    strerror(errno));
 		goto out;
 	}
 	if (close(fd) != 0) {
 		fd = -1;
-		cc_diag_set(diag, "%s: close: %s", short_name(path),
+		cc_diag_set(diag, "%s: close: %s", cc_ini_short_name(path),
 		    strerror(errno));
 		goto out;
 	}
 	fd = -1;
 	if (fsync_parent(path) != 0) {
 		cc_diag_set(diag, "%s: cannot sync its directory",
-		    short_name(path));
+		    cc_ini_short_name(path));
 		goto out;
 	}
 	r = 0;
