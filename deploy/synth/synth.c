@@ -1558,7 +1558,8 @@ parse_nodes(struct region *rg, const char *list)
 			    sector);
 		n = &rg->nodes[rg->nnodes];
 		memset(n, 0, sizeof(*n));
-		snprintf(n->id, sizeof(n->id), "%s", item);
+		/* node_id_valid() above bounds the length to 32. */
+		memcpy(n->id, item, strlen(item) + 1);
 		n->sector = (enum sector)s;
 		n->set = -1;
 		n->municipality = (unsigned)rg->nsector_nodes[s];
@@ -1788,10 +1789,12 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < rg.nnodes; i++) {
 		struct node *n = &rg.nodes[i];
 		const char *const *h = n->shape == SHAPE_DEFAULT ? header_default : header_sv;
+		char csv_path[sizeof(n->path)];
 
-		if ((size_t)snprintf(n->path, sizeof(n->path), "%s/%s.csv", rg.opt.out,
-		    n->id) >= sizeof(n->path))
+		if ((size_t)snprintf(csv_path, sizeof(csv_path), "%s/%s.csv", rg.opt.out,
+		    n->id) >= sizeof(csv_path))
 			fail("%s: path too long", rg.opt.out);
+		memcpy(n->path, csv_path, sizeof(csv_path));
 		n->f = fopen(n->path, "wb");
 		if (n->f == NULL)
 			fail("%s: cannot create: %s", n->path, strerror(errno));
