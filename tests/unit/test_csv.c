@@ -840,6 +840,27 @@ starts_at_the_current_position(void **state)
 }
 
 static void
+pipe_is_refused(void **state)
+{
+	struct cc_csv *c = (struct cc_csv *)1;
+	struct cc_diag d = { { 0 } };
+	int fds[2];
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], "a;b\n1;2\n", 8), 8);
+	close(fds[1]);
+	f = fdopen(fds[0], "rb");
+	assert_non_null(f);
+	assert_int_equal(cc_csv_open(&c, f, CC_CSV_ENCODING_UTF8, &d),
+	    CC_ERR_IO);
+	assert_null(c);
+	assert_non_null(strstr(d.text, "not seekable"));
+	fclose(f);
+}
+
+static void
 encoding_names(void **state)
 {
 	enum cc_csv_encoding e;
@@ -926,6 +947,7 @@ main(void)
 		cmocka_unit_test(header_only_file),
 		cmocka_unit_test(many_rows_stream),
 		cmocka_unit_test(starts_at_the_current_position),
+		cmocka_unit_test(pipe_is_refused),
 		cmocka_unit_test(encoding_names),
 		cmocka_unit_test(utf8_validation),
 		cmocka_unit_test(null_arguments),
