@@ -31,6 +31,9 @@
 /* Released tables and disclosure control */
 #define CC_LIMIT_TABLE_CELLS         8192    /* Venn regions x breakdown cells */
 
+/* Audit trail (aggregator) */
+#define CC_LIMIT_AUDIT_DETAIL        (4u * CC_LIMIT_QUERY_JSON) /* bytes of one entry's detail JSON */
+
 /* Batches */
 #define CC_LIMIT_BATCH_ELEMENTS      (1u << 24)  /* 16.7 million records */
 #define CC_LIMIT_BATCH_REFS          (CC_LIMIT_AGE_BANDS * 2 + 1) /* attribute values incl. dummy */
