@@ -468,6 +468,53 @@ out:
 }
 
 /*
+ * The signature over the signed message (SPEC 5.7) under the key of cert,
+ * whose CN (for messages) is cn. Nothing about the certificate itself is
+ * checked here.
+ */
+static int
+verify_under_cert(X509 *cert, const char *cn, const uint8_t *sig,
+    size_t sig_len, const uint8_t digest[CC_SIGN_DIGEST_BYTES],
+    struct cc_diag *diag)
+{
+	uint8_t msg[SIGN_MESSAGE_BYTES];
+	EVP_MD_CTX *mctx = NULL;
+	EVP_PKEY *pub;
+	const EVP_MD *md;
+	int r = CC_ERR_INTERNAL;
+
+	if ((pub = X509_get0_pubkey(cert)) == NULL ||
+	    key_kind(pub, &md) != 0) {
+		cc_diag_set(diag, "signer key is neither Ed25519 nor P-256");
+		r = CC_ERR_CERTIFICATE;
+		goto out;
+	}
+	if (sig_len == 0 || sig_len > CC_LIMIT_SIGNATURE) {
+		cc_diag_set(diag, "signature of %zu bytes", sig_len);
+		r = CC_ERR_SIGNATURE;
+		goto out;
+	}
+	sign_message(msg, digest);
+	if ((mctx = EVP_MD_CTX_new()) == NULL) {
+		r = CC_ERR_ALLOC;
+		goto out;
+	}
+	if (EVP_DigestVerifyInit(mctx, NULL, md, NULL, pub) != 1) {
+		r = CC_ERR_CRYPTO;
+		goto out;
+	}
+	if (EVP_DigestVerify(mctx, sig, sig_len, msg, sizeof(msg)) != 1) {
+		cc_diag_set(diag, "signature by '%s' does not verify", cn);
+		r = CC_ERR_SIGNATURE;
+		goto out;
+	}
+	r = 0;
+out:
+	EVP_MD_CTX_free(mctx);
+	return r;
+}
+
+/*
  * SPEC 8.6: the certificate first (exact DER, chain to the federation CA,
  * not a CA itself, digitalSignature if key usage is present, the expected
  * CN), then the signature under its key.
@@ -478,13 +525,9 @@ cc_sign_verify_digest(const struct cc_trust *trust, const uint8_t *cert_der,
     const uint8_t digest[CC_SIGN_DIGEST_BYTES], const char *expected_node_id,
     struct cc_diag *diag)
 {
-	uint8_t msg[SIGN_MESSAGE_BYTES];
 	char cn[CC_LIMIT_NODE_ID + 1];
 	X509 *cert = NULL;
 	X509_STORE_CTX *sctx = NULL;
-	EVP_MD_CTX *mctx = NULL;
-	EVP_PKEY *pub;
-	const EVP_MD *md;
 	uint32_t ku;
 	int r = CC_ERR_INTERNAL;
 
@@ -537,36 +580,34 @@ cc_sign_verify_digest(const struct cc_trust *trust, const uint8_t *cert_der,
 		r = CC_ERR_CERTIFICATE;
 		goto out;
 	}
-	if ((pub = X509_get0_pubkey(cert)) == NULL ||
-	    key_kind(pub, &md) != 0) {
-		cc_diag_set(diag, "signer key is neither Ed25519 nor P-256");
-		r = CC_ERR_CERTIFICATE;
+	if ((r = verify_under_cert(cert, cn, sig, sig_len, digest, diag)) != 0)
 		goto out;
-	}
-	if (sig_len == 0 || sig_len > CC_LIMIT_SIGNATURE) {
-		cc_diag_set(diag, "signature of %zu bytes", sig_len);
-		r = CC_ERR_SIGNATURE;
-		goto out;
-	}
-	sign_message(msg, digest);
-	if ((mctx = EVP_MD_CTX_new()) == NULL) {
-		r = CC_ERR_ALLOC;
-		goto out;
-	}
-	if (EVP_DigestVerifyInit(mctx, NULL, md, NULL, pub) != 1) {
-		r = CC_ERR_CRYPTO;
-		goto out;
-	}
-	if (EVP_DigestVerify(mctx, sig, sig_len, msg, sizeof(msg)) != 1) {
-		cc_diag_set(diag, "signature by '%s' does not verify", cn);
-		r = CC_ERR_SIGNATURE;
-		goto out;
-	}
 	r = 0;
 out:
 	ERR_clear_error();
-	EVP_MD_CTX_free(mctx);
 	X509_STORE_CTX_free(sctx);
+	X509_free(cert);
+	return r;
+}
+
+int
+cc_sign_verify_digest_key_only(const uint8_t *cert_der, size_t cert_len,
+    const uint8_t *sig, size_t sig_len,
+    const uint8_t digest[CC_SIGN_DIGEST_BYTES], struct cc_diag *diag)
+{
+	char cn[CC_LIMIT_NODE_ID + 1] = "?";
+	X509 *cert = NULL;
+	int r;
+
+	if (digest == NULL || (sig == NULL && sig_len > 0))
+		return CC_ERR_INVALID_ARGUMENT;
+	if (cert_from_der(&cert, cert_der, cert_len) != 0) {
+		cc_diag_set(diag, "signer certificate does not parse");
+		return CC_ERR_CERTIFICATE;
+	}
+	(void)cert_node_id(cn, cert);
+	r = verify_under_cert(cert, cn, sig, sig_len, digest, diag);
+	ERR_clear_error();
 	X509_free(cert);
 	return r;
 }

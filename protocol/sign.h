@@ -80,6 +80,16 @@ int cc_sign_verify_digest(const struct cc_trust *trust,
     size_t sig_len, const uint8_t digest[CC_SIGN_DIGEST_BYTES],
     const char *expected_node_id, struct cc_diag *diag);
 
+/*
+ * For inspection tools only: whether sig is a valid signature of digest
+ * under the key in cert_der, WITHOUT checking the certificate in any way
+ * (no chain, no CN, no key usage). It says nothing about who signed:
+ * protocol code must use cc_sign_verify_digest / cc_sign_batch_verify.
+ */
+int cc_sign_verify_digest_key_only(const uint8_t *cert_der, size_t cert_len,
+    const uint8_t *sig, size_t sig_len,
+    const uint8_t digest[CC_SIGN_DIGEST_BYTES], struct cc_diag *diag);
+
 /* Sign batch b (its digest) and set its trailer to (cert, signature). */
 int cc_sign_batch(struct cc_batch *b, const struct cc_signer *s,
     struct cc_diag *diag);

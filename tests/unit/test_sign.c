@@ -353,6 +353,17 @@ verify_digest_directly(void **state)
 	    sig_len, digest, "soc2", &d), CC_ERR_CERTIFICATE);
 	assert_int_equal(cc_sign_verify_digest(f->trust, der, 0, sig, sig_len,
 	    digest, "soc2", &d), CC_ERR_CERTIFICATE);
+	/* Key-only (inspection): the signature, and nothing about the cert. */
+	assert_int_equal(cc_sign_verify_digest_key_only(der, der_len, sig,
+	    sig_len, digest, &d), 0);
+	digest[0] ^= 1;
+	assert_int_equal(cc_sign_verify_digest_key_only(der, der_len, sig,
+	    sig_len, digest, &d), CC_ERR_SIGNATURE);
+	digest[0] ^= 1;
+	assert_int_equal(cc_sign_verify_digest_key_only(der, der_len - 1, sig,
+	    sig_len, digest, &d), CC_ERR_CERTIFICATE);
+	assert_int_equal(cc_sign_verify_digest_key_only(der, der_len, sig, 0,
+	    digest, &d), CC_ERR_SIGNATURE);
 }
 
 static void
