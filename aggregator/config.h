@@ -6,17 +6,22 @@
  *   [server]   listen (address), port, cert, key, ca (the federation CA),
  *              web_root (static files of the UI; empty = no UI)
  *   [policy]   min_cell_floor, deadline_minutes, max_period_months,
- *              grid (repeatable: one allowed age-band grid per line,
- *              e.g. "grid = 0-5,6-12,13-17"), session_hours,
- *              max_peer_batch (largest final batch accepted)
+ *              period_align_months (1, 2, 3, 4, 6 or 12), allow_sex
+ *              (yes|no), grid (repeatable: one allowed age-band grid per
+ *              line, e.g. "grid = 0-5,6-12,13-17"; "grid = none" alone
+ *              allows no age breakdown; no grid line: the default grids
+ *              of cc_query_default_grids), session_hours, max_peer_batch
+ *              (largest final batch accepted)
  *
- * Relative paths are relative to the aggregator's directory.
+ * Relative paths are relative to the aggregator's directory; the loaded
+ * configuration holds them resolved (cert_file etc. as opened).
  */
 #ifndef CC_AGG_CONFIG_H
 #define CC_AGG_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "protocol/error.h"
 #include "protocol/limits.h"
@@ -46,9 +51,22 @@ struct cc_agg_config {
 	uint32_t max_batch;                 /* default CC_LIMIT_BATCH_ELEMENTS */
 };
 
-/* Load DIR/aggregator.conf into *ret_cfg (cfg->dir = dir). */
+/*
+ * Load DIR/aggregator.conf into *ret_cfg (cfg->dir = dir). On error
+ * *ret_cfg is cleared and diag names the file, line and key:
+ * CC_ERR_CONFIG for anything wrong in the file, CC_ERR_NOT_FOUND if it
+ * does not exist, CC_ERR_IO if it cannot be read. policy.grids points into
+ * ret_cfg->grids: a copy of the struct must re-point it.
+ */
 int cc_agg_config_load(struct cc_agg_config *ret_cfg, const char *dir,
     struct cc_diag *diag);
+
+/*
+ * The parser behind cc_agg_config_load for any readable FILE (fmemopen in
+ * tests and fuzzing); dir resolves relative paths, name is for messages.
+ */
+int cc_agg_config_parse_file(struct cc_agg_config *ret_cfg, FILE *f,
+    const char *dir, const char *name, struct cc_diag *diag);
 
 /*
  * Write a new, commented DIR/aggregator.conf (refusing to overwrite).
