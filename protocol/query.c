@@ -20,8 +20,8 @@
 #define QUOTE_TEXT_MAX 40
 
 /*
- * Quote an untrusted value for a diag. Control characters, quotes and
- * backslashes become '?', long values are cut at a character boundary
+ * Quote an untrusted value for a diag. Control characters (C0 and C1),
+ * quotes and backslashes become '?', long values are cut at a character boundary
  * with "...", and a value with six or more consecutive digits is not
  * shown at all: it could be an identity (error.h, privacy rule).
  */
@@ -48,6 +48,13 @@ quote_value(char out[QUOTE_MAX], const char *s, size_t len)
 
 			if (o + need > QUOTE_TEXT_MAX + 1)
 				break;
+		}
+		/* C1 controls (U+0080..U+009F) are 0xC2 0x80..0x9F. */
+		if (ch == 0xC2 && i + 1 < len &&
+		    (unsigned char)s[i + 1] <= 0x9F) {
+			out[o++] = '?';
+			i++;
+			continue;
 		}
 		if (ch < 0x20 || ch == 0x7F || ch == '"' || ch == '\\')
 			ch = '?';

@@ -488,6 +488,24 @@ diag_never_quotes_an_identity(void **state)
 }
 
 static void
+diag_quotes_without_control_characters(void **state)
+{
+	static const char doc[] = "{" T "," P ",\"sets\":[{\"label\":"
+	    "\"a\",\"nodes\":[\"\\u009b2J\\u001b\\\"\\\\x\"]}]}";
+	struct cc_query *q = NULL;
+	struct cc_diag diag = { "" };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(cc_query_parse(&q, doc, strlen(doc), &diag),
+	    CC_ERR_QUERY);
+	assert_string_equal(diag.text, "sets[0].nodes[0]: \"?2J???x\" is "
+	    "not a node id ([a-z0-9-]{1,32})");
+	for (i = 0; diag.text[i] != '\0'; i++)
+		assert_true((unsigned char)diag.text[i] >= 0x20);
+}
+
+static void
 canonical_json_round_trip(void **state)
 {
 	struct cc_query *q = parse_ok(example), *q2;
@@ -828,6 +846,7 @@ main(void)
 		cmocka_unit_test(hostile_sizes_and_bytes),
 		cmocka_unit_test(too_many_nodes_and_node_limits),
 		cmocka_unit_test(diag_never_quotes_an_identity),
+		cmocka_unit_test(diag_quotes_without_control_characters),
 		cmocka_unit_test(canonical_json_round_trip),
 		cmocka_unit_test(age_band_boundaries),
 		cmocka_unit_test(episodes_and_period),
