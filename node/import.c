@@ -135,7 +135,7 @@ static void *
 pool_worker(void *arg)
 {
 	struct pool *p = arg;
-	struct chunk *c;
+	struct chunk *c = NULL;
 	size_t b, e, d;
 
 	pthread_mutex_lock(&p->mu);
