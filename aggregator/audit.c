@@ -116,10 +116,14 @@ cc_audit_entry_hash(char ret_hash[CC_AUDIT_HASH_HEX], const char *prev_hash,
 	 * E = {"actor", "detail", "event", "seq", "time"}. Jansson's setter
 	 * is not const; it only takes a reference to detail.
 	 */
-	if ((r = set_new(e, "actor", json_string(actor))) != 0 ||
-	    (r = set_new(e, "detail",
+	if (set_new(e, "actor", json_string(actor)) != 0 ||
+	    set_new(e, "event", json_string(event)) != 0) {
+		/* Jansson refuses text that is not UTF-8. */
+		r = CC_ERR_INVALID_ARGUMENT;
+		goto out;
+	}
+	if ((r = set_new(e, "detail",
 	    json_incref((json_t *)(uintptr_t)detail))) != 0 ||
-	    (r = set_new(e, "event", json_string(event))) != 0 ||
 	    (r = set_new(e, "seq", json_integer(seq))) != 0 ||
 	    (r = set_new(e, "time", json_string(when))) != 0)
 		goto out;

@@ -87,7 +87,8 @@ int cc_audit_append(struct cc_store *store, const char *actor,
 /*
  * The hash of an entry as defined above (pure; used by append and
  * verify). prev_hash is 64 lowercase hex characters; seq >= 1; time from
- * 0 to 9999-12-31T23:59:59Z. CC_ERR_INVALID_ARGUMENT otherwise.
+ * 0 to 9999-12-31T23:59:59Z; actor and event UTF-8; detail an object.
+ * CC_ERR_INVALID_ARGUMENT otherwise (ret_hash is then "").
  */
 int cc_audit_entry_hash(char ret_hash[CC_AUDIT_HASH_HEX],
     const char *prev_hash, int64_t seq, int64_t time, const char *actor,
