@@ -1,0 +1,472 @@
+/* crosscount-node: the per-query scalar r (querykey.h; SPEC.md 5.4, 7.4). */
+#include "node/querykey.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#define PATH_BUF 4096
+#define KEY_SUFFIX ".r"
+/* Temporary files: ".<id>.r.XXXXXX" (mkstemp). */
+#define TMP_PREFIX "."
+
+bool
+cc_querykey_id_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return false;
+	for (i = 0; i < CC_QUERY_ID_HEX; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return s[CC_QUERY_ID_HEX] == '\0';
+}
+
+int
+cc_querykey_dir(char *out, size_t outsz, const char *dir, struct cc_diag *diag)
+{
+	struct stat sb;
+
+	if (out == NULL || outsz == 0 || dir == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	out[0] = '\0';
+	if ((size_t)snprintf(out, outsz, "%s/%s", dir, CC_QUERYKEY_DIR) >= outsz) {
+		out[0] = '\0';
+		cc_diag_set(diag, "the node directory path is too long");
+		return CC_ERR_LIMIT;
+	}
+	if (mkdir(out, 0700) != 0 && errno != EEXIST) {
+		cc_diag_set(diag, "%s: %s", out, strerror(errno));
+		return CC_ERR_IO;
+	}
+	if (lstat(out, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		cc_diag_set(diag, "%s: not a directory", out);
+		return CC_ERR_IO;
+	}
+	return 0;
+}
+
+static int
+key_path(char *out, size_t outsz, const char *qdir, const char *query_id)
+{
+	return (size_t)snprintf(out, outsz, "%s/%s%s", qdir, query_id,
+	    KEY_SUFFIX) < outsz ? 0 : CC_ERR_LIMIT;
+}
+
+static int
+fsync_dir(const char *dir, struct cc_diag *diag)
+{
+	int fd, r = 0;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		cc_diag_set(diag, "%s: %s", dir, strerror(errno));
+		return CC_ERR_IO;
+	}
+	if (fsync(fd) != 0) {
+		cc_diag_set(diag, "%s: fsync: %s", dir, strerror(errno));
+		r = CC_ERR_IO;
+	}
+	close(fd);
+	return r;
+}
+
+static int
+write_all(int fd, const uint8_t *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static struct cc_querykey *
+key_alloc(void)
+{
+	struct cc_querykey *k;
+
+	if (sodium_init() < 0)
+		return NULL;
+	if ((k = sodium_malloc(sizeof(*k))) == NULL)
+		return NULL;
+	sodium_memzero(k, sizeof(*k));
+	return k;
+}
+
+void
+cc_querykey_free(struct cc_querykey *key)
+{
+	if (key != NULL)
+		sodium_free(key);  /* wipes before it unmaps */
+}
+
+static void
+encode(uint8_t out[CC_QUERYKEY_FILE_BYTES], const struct cc_querykey *k)
+{
+	uint64_t d = (uint64_t)k->deadline;
+	int i;
+
+	memcpy(out, CC_QUERYKEY_MAGIC, 4);
+	for (i = 0; i < 8; i++)
+		out[4 + i] = (uint8_t)(d >> (56 - 8 * i));
+	memcpy(out + 12, k->r, CC_SCALAR_BYTES);
+}
+
+/* Read exactly one key file at path into a new key. */
+static int
+load_path(struct cc_querykey **ret_key, const char *path,
+    struct cc_diag *diag)
+{
+	struct cc_querykey *k = NULL;
+	uint8_t *raw = NULL;
+	uint8_t extra;
+	uint64_t d = 0;
+	struct stat sb;
+	size_t got = 0;
+	ssize_t n;
+	int fd = -1, r = CC_ERR_INTERNAL, i;
+
+	*ret_key = NULL;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		cc_diag_set(diag, "%s: %s", path, strerror(errno));
+		return errno == ENOENT ? CC_ERR_NOT_FOUND : CC_ERR_IO;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		cc_diag_set(diag, "%s: not a regular file", path);
+		r = CC_ERR_IO;
+		goto out;
+	}
+	if ((sb.st_mode & 077) != 0) {
+		cc_diag_set(diag, "%s: mode %03o lets others read or write the "
+		    "per-query key; it must be 0600", path,
+		    (unsigned)(sb.st_mode & 0777));
+		r = CC_ERR_AUTH;
+		goto out;
+	}
+	if ((raw = sodium_malloc(CC_QUERYKEY_FILE_BYTES)) == NULL ||
+	    (k = key_alloc()) == NULL) {
+		r = CC_ERR_ALLOC;
+		goto out;
+	}
+	while (got < CC_QUERYKEY_FILE_BYTES) {
+		n = read(fd, raw + got, CC_QUERYKEY_FILE_BYTES - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			cc_diag_set(diag, "%s: %s", path, strerror(errno));
+			r = CC_ERR_IO;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got != CC_QUERYKEY_FILE_BYTES || read(fd, &extra, 1) != 0 ||
+	    memcmp(raw, CC_QUERYKEY_MAGIC, 4) != 0) {
+		cc_diag_set(diag, "%s: not a per-query key file (%d bytes "
+		    "starting with %s)", path, CC_QUERYKEY_FILE_BYTES,
+		    CC_QUERYKEY_MAGIC);
+		r = CC_ERR_FORMAT;
+		goto out;
+	}
+	for (i = 0; i < 8; i++)
+		d = d << 8 | raw[4 + i];
+	k->deadline = (int64_t)d;
+	memcpy(k->r, raw + 12, CC_SCALAR_BYTES);
+	if (cc_group_scalar_check(k->r) != 0) {
+		cc_diag_set(diag, "%s: not a canonical non-zero scalar", path);
+		r = CC_ERR_SCALAR;
+		goto out;
+	}
+	*ret_key = k;
+	k = NULL;
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (raw != NULL)
+		sodium_free(raw);
+	cc_querykey_free(k);
+	return r;
+}
+
+int
+cc_querykey_load(struct cc_querykey **ret_key, const char *dir,
+    const char *query_id, struct cc_diag *diag)
+{
+	char qdir[PATH_BUF], path[PATH_BUF];
+	int r;
+
+	if (ret_key == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	*ret_key = NULL;
+	if (dir == NULL || !cc_querykey_id_valid(query_id))
+		return CC_ERR_INVALID_ARGUMENT;
+	if ((size_t)snprintf(qdir, sizeof(qdir), "%s/%s", dir,
+	    CC_QUERYKEY_DIR) >= sizeof(qdir) ||
+	    key_path(path, sizeof(path), qdir, query_id) != 0)
+		return CC_ERR_LIMIT;
+	if ((r = load_path(ret_key, path, diag)) != 0)
+		return r;
+	return 0;
+}
+
+int
+cc_querykey_open(struct cc_querykey **ret_key, const char *dir,
+    const char *query_id, int64_t deadline, bool *ret_created,
+    struct cc_diag *diag)
+{
+	struct cc_querykey *k = NULL;
+	uint8_t *raw = NULL;
+	char qdir[PATH_BUF], path[PATH_BUF], tmp[PATH_BUF];
+	int fd = -1, r = CC_ERR_INTERNAL;
+	bool have_tmp = false, ours = false;
+
+	if (ret_created != NULL)
+		*ret_created = false;
+	if (ret_key == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	*ret_key = NULL;
+	if (dir == NULL || !cc_querykey_id_valid(query_id))
+		return CC_ERR_INVALID_ARGUMENT;
+	if ((r = cc_querykey_dir(qdir, sizeof(qdir), dir, diag)) != 0)
+		return r;
+	if (key_path(path, sizeof(path), qdir, query_id) != 0 ||
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s/%s%s%s.XXXXXX", qdir,
+	    TMP_PREFIX, query_id, KEY_SUFFIX) >= sizeof(tmp))
+		return CC_ERR_LIMIT;
+	/* Resume: a restarted node finishes the query with the same r. */
+	r = load_path(ret_key, path, diag);
+	if (r != CC_ERR_NOT_FOUND)
+		return r;
+	cc_diag_set(diag, "%s", "");
+
+	if ((k = key_alloc()) == NULL ||
+	    (raw = sodium_malloc(CC_QUERYKEY_FILE_BYTES)) == NULL) {
+		r = CC_ERR_ALLOC;
+		goto out;
+	}
+	cc_group_scalar_random(k->r);
+	k->deadline = deadline;
+	encode(raw, k);
+	/* mkstemp creates the file 0600 with O_EXCL. */
+	if ((fd = mkstemp(tmp)) < 0) {
+		cc_diag_set(diag, "%s: %s", tmp, strerror(errno));
+		r = CC_ERR_IO;
+		goto out;
+	}
+	have_tmp = true;
+	if (fchmod(fd, 0600) != 0 ||
+	    write_all(fd, raw, CC_QUERYKEY_FILE_BYTES) != 0 || fsync(fd) != 0) {
+		cc_diag_set(diag, "%s: %s", tmp, strerror(errno));
+		r = CC_ERR_IO;
+		goto out;
+	}
+	close(fd);
+	fd = -1;
+	/* link refuses an existing name: whoever linked first owns r. */
+	if (link(tmp, path) != 0) {
+		if (errno != EEXIST) {
+			cc_diag_set(diag, "%s: %s", path, strerror(errno));
+			r = CC_ERR_IO;
+			goto out;
+		}
+		cc_querykey_free(k);
+		k = NULL;
+		r = load_path(ret_key, path, diag);
+		goto out;
+	}
+	if ((r = fsync_dir(qdir, diag)) != 0) {
+		/* Not durable: a restart could not resume; do not use it. */
+		unlink(path);
+		goto out;
+	}
+	if (ret_created != NULL)
+		*ret_created = true;
+	ours = true;
+	*ret_key = k;
+	k = NULL;
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (have_tmp) {
+		/* The temporary name holds an r too: wipe it unless it is
+		 * now the key in use (the same inode as the key file). */
+		if (!ours &&
+		    (fd = open(tmp, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+			uint8_t zero[CC_QUERYKEY_FILE_BYTES] = { 0 };
+
+			(void)write_all(fd, zero, sizeof(zero));
+			(void)fsync(fd);
+			close(fd);
+		}
+		unlink(tmp);
+	}
+	if (raw != NULL)
+		sodium_free(raw);
+	cc_querykey_free(k);
+	return r;
+}
+
+/* Overwrite, fsync, unlink one key file in qdir. */
+static int
+destroy_path(const char *qdir, const char *path, bool *ret_existed,
+    struct cc_diag *diag)
+{
+	uint8_t zero[CC_QUERYKEY_FILE_BYTES] = { 0 };
+	struct stat sb;
+	int fd, r = 0;
+
+	*ret_existed = false;
+	if ((fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		cc_diag_set(diag, "%s: %s", path, strerror(errno));
+		return CC_ERR_IO;
+	}
+	*ret_existed = true;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		cc_diag_set(diag, "%s: not a regular file", path);
+		return CC_ERR_IO;
+	}
+	/* Overwrite what is there, at least the size of a key file. */
+	if (write_all(fd, zero, sizeof(zero)) != 0 || fsync(fd) != 0) {
+		cc_diag_set(diag, "%s: %s", path, strerror(errno));
+		r = CC_ERR_IO;
+	}
+	close(fd);
+	if (unlink(path) != 0 && errno != ENOENT) {
+		cc_diag_set(diag, "%s: %s", path, strerror(errno));
+		return CC_ERR_IO;
+	}
+	if (r == 0)
+		r = fsync_dir(qdir, diag);
+	return r;
+}
+
+int
+cc_querykey_destroy(const char *dir, const char *query_id, bool *ret_existed,
+    struct cc_diag *diag)
+{
+	char qdir[PATH_BUF], path[PATH_BUF];
+	bool existed = false;
+	int r;
+
+	if (ret_existed != NULL)
+		*ret_existed = false;
+	if (dir == NULL || !cc_querykey_id_valid(query_id))
+		return CC_ERR_INVALID_ARGUMENT;
+	if ((size_t)snprintf(qdir, sizeof(qdir), "%s/%s", dir,
+	    CC_QUERYKEY_DIR) >= sizeof(qdir) ||
+	    key_path(path, sizeof(path), qdir, query_id) != 0)
+		return CC_ERR_LIMIT;
+	r = destroy_path(qdir, path, &existed, diag);
+	if (ret_existed != NULL)
+		*ret_existed = existed;
+	return r;
+}
+
+/* "<32 hex>.r" -> the id in out; false for any other name. */
+static bool
+key_name(const char *name, char out[CC_QUERY_ID_HEX + 1])
+{
+	if (strlen(name) != CC_QUERY_ID_HEX + strlen(KEY_SUFFIX) ||
+	    strcmp(name + CC_QUERY_ID_HEX, KEY_SUFFIX) != 0)
+		return false;
+	memcpy(out, name, CC_QUERY_ID_HEX);
+	out[CC_QUERY_ID_HEX] = '\0';
+	return cc_querykey_id_valid(out);
+}
+
+/* ".<32 hex>.r.XXXXXX": a temporary file left by an interrupted open. */
+static bool
+tmp_name(const char *name)
+{
+	char id[CC_QUERY_ID_HEX + 1];
+	size_t plen = strlen(TMP_PREFIX), slen = strlen(KEY_SUFFIX);
+
+	if (strlen(name) != plen + CC_QUERY_ID_HEX + slen + 7 ||
+	    strncmp(name, TMP_PREFIX, plen) != 0 ||
+	    strncmp(name + plen + CC_QUERY_ID_HEX, KEY_SUFFIX, slen) != 0 ||
+	    name[plen + CC_QUERY_ID_HEX + slen] != '.')
+		return false;
+	memcpy(id, name + plen, CC_QUERY_ID_HEX);
+	id[CC_QUERY_ID_HEX] = '\0';
+	return cc_querykey_id_valid(id);
+}
+
+int
+cc_querykey_sweep(const char *dir, int64_t now, int64_t margin,
+    cc_querykey_swept_fn fn, void *ctx, size_t *ret_n, struct cc_diag *diag)
+{
+	struct cc_querykey *k = NULL;
+	char qdir[PATH_BUF], path[PATH_BUF], id[CC_QUERY_ID_HEX + 1];
+	struct dirent *e;
+	DIR *d = NULL;
+	size_t n = 0;
+	bool existed;
+	int r = 0;
+
+	if (ret_n != NULL)
+		*ret_n = 0;
+	if (dir == NULL || margin < 0)
+		return CC_ERR_INVALID_ARGUMENT;
+	if ((size_t)snprintf(qdir, sizeof(qdir), "%s/%s", dir,
+	    CC_QUERYKEY_DIR) >= sizeof(qdir))
+		return CC_ERR_LIMIT;
+	if ((d = opendir(qdir)) == NULL) {
+		if (errno == ENOENT)
+			return 0;  /* no query has ever run */
+		cc_diag_set(diag, "%s: %s", qdir, strerror(errno));
+		return CC_ERR_IO;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (tmp_name(e->d_name)) {
+			if ((size_t)snprintf(path, sizeof(path), "%s/%s", qdir,
+			    e->d_name) < sizeof(path))
+				(void)destroy_path(qdir, path, &existed, NULL);
+			continue;
+		}
+		if (!key_name(e->d_name, id) ||
+		    key_path(path, sizeof(path), qdir, id) != 0)
+			continue;
+		if (load_path(&k, path, NULL) != 0)
+			continue;
+		/* now - margin > deadline, without overflow. */
+		if (now > k->deadline && now - k->deadline > margin) {
+			if ((r = destroy_path(qdir, path, &existed, diag)) != 0)
+				goto out;
+			if (existed) {
+				n++;
+				if (fn != NULL)
+					fn(ctx, id);
+			}
+		}
+		cc_querykey_free(k);
+		k = NULL;
+	}
+	if (ret_n != NULL)
+		*ret_n = n;
+	r = 0;
+out:
+	cc_querykey_free(k);
+	closedir(d);
+	return r;
+}
