@@ -47,13 +47,7 @@
 
 #include <sodium.h>
 
-#if __has_include("aggregator/audit.h")
 #include "aggregator/audit.h"
-#else
-/* TEMPORARY until audit.h lands (the brief's contract). */
-int cc_audit_append(struct cc_store *store, const char *actor,
-    const char *event, const json_t *detail, struct cc_diag *diag);
-#endif
 #include "aggregator/counting.h"
 #include "protocol/batch.h"
 #include "protocol/date.h"
@@ -399,26 +393,33 @@ coord_shred(const char *path)
 	(void)unlink(path);
 }
 
-/* Shred every file of a query's batch directory and remove it. */
-static void
+/*
+ * Shred every file of a query's batch directory and remove it; the number
+ * of files deleted.
+ */
+static size_t
 coord_delete_batches(struct cc_coordinator *c, const char *qid)
 {
 	char dir[CC_AGG_PATH_MAX], path[CC_AGG_PATH_MAX];
 	struct dirent *e;
+	size_t n = 0;
 	DIR *d;
 	int w;
 
 	if (coord_query_dir(c, dir, qid) != 0 || (d = opendir(dir)) == NULL)
-		return;
+		return 0;
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
 		w = snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (w > 0 && (size_t)w < sizeof(path))
+		if (w > 0 && (size_t)w < sizeof(path)) {
 			coord_shred(path);
+			n++;
+		}
 	}
 	closedir(d);
 	(void)rmdir(dir);
+	return n;
 }
 
 /* ------------------------------------------------------------------ */
@@ -686,6 +687,7 @@ coord_job_finish(struct cc_coordinator *c, struct coord_job *job)
 	char *text = NULL;
 	const char *digest;
 	json_t *named = NULL;
+	size_t files;
 	int r;
 
 	if (job->r != 0) {
@@ -722,9 +724,10 @@ coord_job_finish(struct cc_coordinator *c, struct coord_job *job)
 	    &diag)) != 0 || (r = coord_commit(c, &diag)) != 0)
 		goto out;
 	/* SPEC 12.2: every batch goes when counting ends. */
-	coord_delete_batches(c, job->query);
+	files = coord_delete_batches(c, job->query);
 	(void)coord_audit(c, COORD_ACTOR, "query.deleted-intermediates",
-	    json_pack("{s:s}", "query", job->query), &diag);
+	    json_pack("{s:s, s:s, s:I}", "query", job->query, "deleted",
+	    "every batch of the query", "files", (json_int_t)files), &diag);
 	coord_offer_drop(c, job->query, false, 0, 0);
 	coord_wake(c);
 out:
@@ -978,8 +981,8 @@ coord_insert_query(struct cc_coordinator *c, const struct cc_query *q,
 		}
 	}
 	if ((r = coord_audit(c, owner, "query.submitted", json_pack(
-	    "{s:s, s:s, s:s}", "query", qid, "owner", owner, "digest",
-	    digest_hex), diag)) != 0)
+	    "{s:s, s:s, s:s, s:s}", "query", qid, "owner", owner, "digest",
+	    digest_hex, "document", document), diag)) != 0)
 		goto out;
 	r = coord_commit(c, diag);
 out:
@@ -1647,7 +1650,9 @@ cc_coord_decide(struct cc_coordinator *c, const char *node,
 		if ((r = coord_exec(c, diag, "UPDATE queries SET status = "
 		    "'running' WHERE id = ?", "s", query_id)) != 0 ||
 		    (r = coord_exec(c, diag, "UPDATE steps SET status = 'ready' "
-		    "WHERE query = ? AND hop = 0", "s", query_id)) != 0)
+		    "WHERE query = ? AND hop = 0", "s", query_id)) != 0 ||
+		    (r = coord_audit(c, COORD_ACTOR, "query.running",
+		    json_pack("{s:s}", "query", query_id), diag)) != 0)
 			goto rollback;
 	}
 	if ((r = coord_commit(c, diag)) != 0)
@@ -2034,10 +2039,11 @@ coord_accept(struct cc_coordinator *c, const struct cc_query *q,
 	    "'ready' WHERE query = ? AND chain = ? AND hop = ? AND status = "
 	    "'waiting'", "suu", qid, chain, hop + 1)) != 0)
 		goto out;
+	/* The signer is the node: 8.6 checked the certificate's CN. */
 	if ((r = coord_audit(c, node, "batch.accepted", json_pack("{s:s, s:I, "
-	    "s:I, s:s, s:s, s:I}", "query", qid, "chain", (json_int_t)chain,
-	    "hop", (json_int_t)hop, "node", node, "digest", dhex, "count",
-	    (json_int_t)count), diag)) != 0)
+	    "s:I, s:s, s:s, s:s, s:I}", "query", qid, "chain", (json_int_t)chain,
+	    "hop", (json_int_t)hop, "node", node, "digest", dhex, "signer",
+	    node, "count", (json_int_t)count), diag)) != 0)
 		goto out;
 	/* SPEC 7.4 5: all k final batches accepted -> counting. */
 	if ((r = coord_prepare(c, &st, diag, "SELECT COUNT(*) FROM steps WHERE "
