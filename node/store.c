@@ -930,6 +930,83 @@ out:
 }
 
 int
+cc_store_select_persons(struct cc_store *st, const char *key_fp,
+    const char *const *categories, size_t ncategories,
+    const struct cc_date *first, const struct cc_date *last,
+    cc_store_person_fn fn, void *ctx, struct cc_diag *diag)
+{
+	/* The category list is bound, one placeholder per name: ?3, ?4, ... */
+	char sql[768], from[11], to[11];
+	size_t len, i;
+	sqlite3_stmt *q = NULL;
+	int r = CC_ERR_INTERNAL, rc, n, year, month, sex;
+	bool began = false;
+
+	if (st == NULL || st->in_import || key_fp == NULL || fn == NULL ||
+	    first == NULL || last == NULL ||
+	    (ncategories > 0 && categories == NULL) ||
+	    ncategories > CC_LIMIT_CATEGORIES_PER_SET ||
+	    !cc_date_valid(first->year, first->month, first->day) ||
+	    !cc_date_valid(last->year, last->month, last->day) ||
+	    cc_date_cmp(first, last) > 0)
+		return CC_ERR_INVALID_ARGUMENT;
+	for (i = 0; i < ncategories; i++)
+		if (categories[i] == NULL)
+			return CC_ERR_INVALID_ARGUMENT;
+	len = (size_t)snprintf(sql, sizeof(sql),
+	    "SELECT p.pseudonym, p.birth_year, p.birth_month, p.sex"
+	    " FROM persons p WHERE EXISTS (SELECT 1 FROM episodes e%s"
+	    " WHERE e.person_id = p.id AND e.start_date <= ?1"
+	    " AND (e.end_date IS NULL OR e.end_date >= ?2)%s",
+	    ncategories > 0 ? " JOIN categories c ON c.id = e.category_id" : "",
+	    ncategories > 0 ? " AND c.name IN (" : "");
+	for (i = 0; i < ncategories && len < sizeof(sql); i++)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s?%zu",
+		    i > 0 ? ", " : "", i + 3);
+	if (len < sizeof(sql))
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+		    "%s) ORDER BY p.id", ncategories > 0 ? ")" : "");
+	if (len >= sizeof(sql))
+		return CC_ERR_INTERNAL;
+	/* One read transaction: the key check and the rows agree. */
+	if ((r = exec(st->db, "BEGIN", diag)) != 0)
+		goto out;
+	began = true;
+	if ((r = check_fingerprint(st->db, key_fp, diag)) != 0)
+		goto out;
+	if ((r = prepare(st->db, &q, sql, diag)) != 0)
+		goto out;
+	cc_date_format(to, last);
+	cc_date_format(from, first);
+	sqlite3_bind_text(q, 1, to, 10, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, from, 10, SQLITE_STATIC);
+	for (i = 0; i < ncategories; i++)
+		sqlite3_bind_text(q, (int)i + 3, categories[i], -1,
+		    SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		year = sqlite3_column_int(q, 1);
+		month = sqlite3_column_int(q, 2);
+		sex = sqlite3_column_int(q, 3);
+		n = sqlite3_column_bytes(q, 0);
+		if (n != CC_ELEMENT_BYTES || (sex != CC_SEX_FEMALE &&
+		    sex != CC_SEX_MALE) || month < 1 || month > 12) {
+			cc_diag_set(diag, "store: a person row is malformed");
+			r = CC_ERR_DB;
+			goto out;
+		}
+		if ((r = fn(ctx, sqlite3_column_blob(q, 0), year, month,
+		    (enum cc_sex)sex)) != 0)
+			goto out;
+	}
+	r = rc == SQLITE_DONE ? 0 : db_fail(st->db, diag, "store: persons");
+out:
+	sqlite3_finalize(q);
+	if (began)
+		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	return r;
+}
+
+int
 cc_store_integrity_check(struct cc_store *st, struct cc_diag *diag)
 {
 	sqlite3_stmt *q = NULL;
