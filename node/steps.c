@@ -1,0 +1,332 @@
+/* crosscount-node: origin and relay steps (steps.h; SPEC.md 8.3, 8.4, 8.6). */
+#include "node/steps.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#define INITIAL_CAP 1024
+#define PATH_MAX_API 256
+
+void
+cc_steps_shape(struct cc_attr_shape *ret_shape, const struct cc_query *q)
+{
+	memset(ret_shape, 0, sizeof(*ret_shape));
+	if (q == NULL)
+		return;
+	ret_shape->age_bands = q->by_age_band ? (uint8_t)q->nbands : 0;
+	ret_shape->sex = q->by_sex;
+}
+
+void
+cc_steps_selection_clear(struct cc_steps_selection *sel)
+{
+	if (sel == NULL)
+		return;
+	if (sel->points != NULL) {
+		sodium_memzero(sel->points, sel->cap * CC_ELEMENT_BYTES);
+		free(sel->points);
+	}
+	if (sel->attrs != NULL) {
+		sodium_memzero(sel->attrs, sel->cap * sizeof(*sel->attrs));
+		free(sel->attrs);
+	}
+	memset(sel, 0, sizeof(*sel));
+}
+
+/* Grow without realloc, so no copy of the pseudonyms is left unwiped. */
+static int
+selection_grow(struct cc_steps_selection *sel)
+{
+	uint8_t *points;
+	struct cc_attr *attrs;
+	size_t cap = sel->cap ? sel->cap * 2 : INITIAL_CAP;
+
+	if (cap > CC_LIMIT_BATCH_ELEMENTS)
+		cap = CC_LIMIT_BATCH_ELEMENTS;
+	if (cap <= sel->cap)
+		return CC_ERR_LIMIT;
+	if ((points = malloc(cap * CC_ELEMENT_BYTES)) == NULL)
+		return CC_ERR_ALLOC;
+	if ((attrs = malloc(cap * sizeof(*attrs))) == NULL) {
+		free(points);
+		return CC_ERR_ALLOC;
+	}
+	if (sel->n > 0) {
+		memcpy(points, sel->points, sel->n * CC_ELEMENT_BYTES);
+		memcpy(attrs, sel->attrs, sel->n * sizeof(*attrs));
+	}
+	if (sel->points != NULL) {
+		sodium_memzero(sel->points, sel->cap * CC_ELEMENT_BYTES);
+		free(sel->points);
+	}
+	if (sel->attrs != NULL) {
+		sodium_memzero(sel->attrs, sel->cap * sizeof(*sel->attrs));
+		free(sel->attrs);
+	}
+	sel->points = points;
+	sel->attrs = attrs;
+	sel->cap = cap;
+	return 0;
+}
+
+struct select_ctx {
+	const struct cc_query *q;
+	struct cc_steps_selection *sel;
+};
+
+/* One stored person: in the query's age bands? Then keep it (SPEC 7.3). */
+static int
+select_person(void *ctx, const uint8_t p[CC_ELEMENT_BYTES], int birth_year,
+    int birth_month, enum cc_sex sex)
+{
+	struct select_ctx *s = ctx;
+	struct cc_steps_selection *sel = s->sel;
+	struct cc_attr *a;
+	int band, r;
+
+	/* SPEC 4.3: the day is not stored; age counts from the 1st. */
+	band = cc_query_age_band_of(s->q, birth_year, birth_month, 0);
+	if (band < 0)
+		return 0;  /* outside every band: not counted at all */
+	if (sel->n == sel->cap && (r = selection_grow(sel)) != 0)
+		return r;
+	memcpy(sel->points + sel->n * CC_ELEMENT_BYTES, p, CC_ELEMENT_BYTES);
+	a = &sel->attrs[sel->n];
+	a->dummy = false;
+	a->age_band = (uint8_t)band;  /* CC_QUERY_BAND_NONE = CC_ATTR_AGE_NONE */
+	a->sex = s->q->by_sex ? (sex == CC_SEX_FEMALE ? CC_ATTR_SEX_FEMALE :
+	    CC_ATTR_SEX_MALE) : CC_ATTR_SEX_NONE;
+	sel->n++;
+	return 0;
+}
+
+int
+cc_steps_select(struct cc_steps_selection *ret_sel, struct cc_store *st,
+    const char *key_fp, const struct cc_query *q, const char *node_id,
+    struct cc_diag *diag)
+{
+	const char *cats[CC_LIMIT_CATEGORIES_PER_SET];
+	const struct cc_query_set *set;
+	struct cc_steps_selection sel = { 0 };
+	struct select_ctx ctx;
+	struct cc_date first, last;
+	size_t i;
+	int r, si;
+
+	if (ret_sel == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	memset(ret_sel, 0, sizeof(*ret_sel));
+	if (st == NULL || key_fp == NULL || q == NULL || node_id == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	if ((si = cc_query_set_of_node(q, node_id)) < 0) {
+		cc_diag_set(diag, "node %s is in no set of the query", node_id);
+		return CC_ERR_INVALID_ARGUMENT;
+	}
+	set = &q->sets[si];
+	for (i = 0; i < set->ncategories; i++)
+		cats[i] = set->categories[i];
+	cc_query_period_first_day(q, &first);
+	cc_query_period_last_day(q, &last);
+	ctx.q = q;
+	ctx.sel = &sel;
+	if ((r = cc_store_select_persons(st, key_fp, cats, set->ncategories,
+	    &first, &last, select_person, &ctx, diag)) != 0) {
+		if (r == CC_ERR_LIMIT)
+			cc_diag_set(diag, "more than %u persons selected",
+			    (unsigned)CC_LIMIT_BATCH_ELEMENTS);
+		goto out;
+	}
+	*ret_sel = sel;
+	memset(&sel, 0, sizeof(sel));
+	r = 0;
+out:
+	cc_steps_selection_clear(&sel);
+	return r;
+}
+
+int
+cc_steps_origin(struct cc_batch **ret_batch, size_t *ret_selected,
+    struct cc_store *st, const struct cc_key *key,
+    const struct cc_signer *signer, const struct cc_query *q,
+    const uint8_t query_id[CC_BATCH_QUERY_ID_BYTES],
+    const uint8_t r[CC_SCALAR_BYTES], const uint8_t y_pub[CC_ELEMENT_BYTES],
+    struct cc_diag *diag)
+{
+	struct cc_steps_selection sel = { 0 };
+	struct cc_batch *b = NULL;
+	struct cc_attr_shape shape;
+	const char *me;
+	int chain, rc;
+
+	if (ret_selected != NULL)
+		*ret_selected = 0;
+	if (ret_batch == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	*ret_batch = NULL;
+	if (st == NULL || key == NULL || signer == NULL || q == NULL ||
+	    query_id == NULL || r == NULL || y_pub == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	me = cc_signer_node_id(signer);
+	if ((chain = cc_query_node_index(q, me)) < 0) {
+		cc_diag_set(diag, "node %s is not in the query", me);
+		return CC_ERR_INVALID_ARGUMENT;
+	}
+	cc_steps_shape(&shape, q);
+	/* 8.3 step 1: the persons and their attribute values. */
+	if ((rc = cc_steps_select(&sel, st, key->fingerprint, q, me, diag)) != 0)
+		goto out;
+	/* 8.3 steps 2-7: tokens, references, blocks, dummies, shuffle. */
+	if ((rc = cc_batch_new_origin(&b, query_id, (uint16_t)chain,
+	    (uint16_t)q->nnodes, &shape, sel.points, sel.attrs, sel.n, key->s,
+	    r, y_pub, diag)) != 0)
+		goto out;
+	/* 8.3 step 8: sign. */
+	if ((rc = cc_sign_batch(b, signer, diag)) != 0)
+		goto out;
+	if (ret_selected != NULL)
+		*ret_selected = sel.n;
+	*ret_batch = b;
+	b = NULL;
+	rc = 0;
+out:
+	cc_steps_selection_clear(&sel);
+	cc_batch_free(b);
+	return rc;
+}
+
+/* Errors that are the node's own trouble, not the input's. */
+static bool
+local_error(int r)
+{
+	return r == CC_ERR_ALLOC || r == CC_ERR_IO || r == CC_ERR_INTERNAL ||
+	    r == CC_ERR_INVALID_ARGUMENT || r == CC_ERR_CRYPTO;
+}
+
+int
+cc_steps_relay(struct cc_batch **ret_batch, bool *ret_input_bad,
+    const char *input_path, uint32_t max_count, const struct cc_trust *trust,
+    const struct cc_signer *signer, const struct cc_query *q,
+    const uint8_t query_id[CC_BATCH_QUERY_ID_BYTES], uint16_t chain,
+    uint16_t hop, const uint8_t r[CC_SCALAR_BYTES], struct cc_diag *diag)
+{
+	struct cc_batch *b = NULL;
+	struct cc_attr_shape shape;
+	const char *producer;
+	uint16_t k;
+	int rc;
+
+	if (ret_input_bad != NULL)
+		*ret_input_bad = false;
+	if (ret_batch == NULL || ret_input_bad == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	*ret_batch = NULL;
+	if (input_path == NULL || trust == NULL || signer == NULL ||
+	    q == NULL || query_id == NULL || r == NULL || q->nnodes < 2 ||
+	    hop == 0 || hop >= q->nnodes || chain >= q->nnodes)
+		return CC_ERR_INVALID_ARGUMENT;
+	k = (uint16_t)q->nnodes;
+	/* SPEC 8.2: hop h - 1 was produced by n_{(c + h - 1) mod k}. */
+	producer = q->nodes[cc_batch_hop_node(chain, (uint16_t)(hop - 1), k)];
+	cc_steps_shape(&shape, q);
+
+	/* 8.6 item 1: the exact parse, within this node's own limit. */
+	if ((rc = cc_batch_read_file(&b, input_path, max_count, diag)) != 0) {
+		if (rc == CC_ERR_LIMIT)
+			cc_diag_set(diag, "the input batch is over this node's "
+			    "max_peer_batch of %" PRIu32 " records", max_count);
+		else
+			cc_diag_prefix(diag, "the input batch from %s: ",
+			    producer);
+		*ret_input_bad = rc != CC_ERR_IO && !local_error(rc);
+		goto out;
+	}
+	/* 8.6 items 2-3: certificate of the expected producer, signature. */
+	if ((rc = cc_sign_batch_verify(b, trust, producer, diag)) != 0) {
+		cc_diag_prefix(diag, "the input batch from %s: ", producer);
+		*ret_input_bad = !local_error(rc);
+		goto out;
+	}
+	/* 8.6 items 4-5: header and reference table. */
+	if ((rc = cc_batch_check_header(b, query_id, chain,
+	    (uint16_t)(hop - 1), k, &shape, diag)) != 0) {
+		cc_diag_prefix(diag, "the input batch from %s: ", producer);
+		*ret_input_bad = !local_error(rc);
+		goto out;
+	}
+	/* 8.4 steps 2-4: multiply by r, shuffle, hop += 1. */
+	if ((rc = cc_batch_relay(b, r, diag)) != 0) {
+		/* Every element was validated by the parse: a bad element
+		 * here would be the input's fault all the same. */
+		*ret_input_bad = rc == CC_ERR_POINT;
+		goto out;
+	}
+	/* 8.4 step 5: sign. */
+	if ((rc = cc_sign_batch(b, signer, diag)) != 0)
+		goto out;
+	*ret_batch = b;
+	b = NULL;
+	rc = 0;
+out:
+	cc_batch_free(b);
+	return rc;
+}
+
+uint64_t
+cc_steps_max_batch_bytes(uint32_t max_count)
+{
+	return (uint64_t)CC_BATCH_HEADER_BYTES +
+	    (uint64_t)CC_BATCH_REF_BYTES * CC_LIMIT_BATCH_REFS +
+	    (uint64_t)CC_BATCH_RECORD_BYTES * max_count + CC_BATCH_TRAILER_MAX;
+}
+
+int
+cc_steps_deliver(struct cc_client *c, const char *query_id, uint16_t chain,
+    uint16_t hop, const struct cc_batch *b, long *ret_status,
+    struct cc_diag *diag)
+{
+	uint8_t digest[crypto_hash_sha256_BYTES];
+	char hex[2 * crypto_hash_sha256_BYTES + 1];
+	char path[PATH_MAX_API], commit[PATH_MAX_API];
+	const uint8_t *data;
+	json_t *body = NULL;
+	size_t len;
+	int r;
+
+	if (ret_status == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	*ret_status = 0;
+	if (c == NULL || b == NULL || query_id == NULL ||
+	    strlen(query_id) != 32)
+		return CC_ERR_INVALID_ARGUMENT;
+	if ((r = cc_batch_serialize(b, &data, &len)) != 0)
+		return r;
+	if ((size_t)snprintf(path, sizeof(path),
+	    "/api/v1/node/queries/%s/batches/%u/%u", query_id,
+	    (unsigned)chain, (unsigned)hop) >= sizeof(path) ||
+	    (size_t)snprintf(commit, sizeof(commit), "%s/commit", path) >=
+	    sizeof(commit))
+		return CC_ERR_INTERNAL;
+	/* Offset 0 first: it restarts whatever a previous attempt left. */
+	if ((r = cc_client_upload(c, path, data, len, CC_LIMIT_UPLOAD_PART,
+	    CC_STEPS_PART_TIMEOUT, ret_status, diag)) != 0)
+		goto out;
+	if (*ret_status < 200 || *ret_status > 299)
+		goto out;
+	crypto_hash_sha256(digest, data, len);
+	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+	if ((body = json_pack("{s:I, s:s}", "size", (json_int_t)len,
+	    "digest", hex)) == NULL) {
+		r = CC_ERR_ALLOC;
+		goto out;
+	}
+	r = cc_client_json(c, "POST", commit, body, CC_STEPS_COMMIT_TIMEOUT,
+	    ret_status, NULL, diag);
+out:
+	json_decref(body);
+	return r;
+}

@@ -1,0 +1,116 @@
+/*
+ * crosscount-node: the node's two kinds of batch step (SPEC.md 8.3, 8.4)
+ * and their transfer to the aggregator (docs/api.md, node endpoints).
+ *
+ *   origin (hop 0): select this node's persons for the query (7.3), build
+ *           the batch with the at-rest key s and the per-query r
+ *           (cc_batch_new_origin: tokens, sealed attributes, dummies,
+ *           shuffle), sign it with the node's certificate key;
+ *   relay (hop h > 0): read the input batch (the output of hop h-1) from
+ *           a file, verify it (8.6: parse with this node's max_peer_batch,
+ *           signer n_{(c+h-1) mod k} under the federation CA, signature,
+ *           header, reference table), multiply by r and shuffle
+ *           (cc_batch_relay), sign it.
+ * Both use every core (the batch functions do). The worker (worker.c)
+ * decides when to run them, keeps r (querykey.h) and the output file,
+ * and reports to the aggregator.
+ *
+ * Nothing here logs; no identity is ever present (the node works from
+ * P = s·H(id)), and diag never holds a pseudonym, a token or a key.
+ */
+#ifndef CC_NODE_STEPS_H
+#define CC_NODE_STEPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node/keys.h"
+#include "node/store.h"
+#include "protocol/batch.h"
+#include "protocol/client.h"
+#include "protocol/error.h"
+#include "protocol/query.h"
+#include "protocol/seal.h"
+#include "protocol/sign.h"
+
+/* Time limits of one transfer request, seconds. */
+#define CC_STEPS_PART_TIMEOUT 300
+#define CC_STEPS_COMMIT_TIMEOUT 300
+
+/* The breakdown shape of a query (which attribute values can occur). */
+void cc_steps_shape(struct cc_attr_shape *ret_shape, const struct cc_query *q);
+
+/*
+ * The persons this node contributes to a query (SPEC 7.3, 8.3 step 1):
+ * n distinct pseudonyms (points, n * CC_ELEMENT_BYTES) with their real
+ * attribute values (attrs). Owned by the selection; clear it with
+ * cc_steps_selection_clear (wipes the pseudonyms).
+ */
+struct cc_steps_selection {
+	size_t n;
+	size_t cap;
+	uint8_t *points;
+	struct cc_attr *attrs;
+};
+
+/*
+ * Select for node_id: the persons with an episode in a category of the
+ * node's set (every category if the set names none) overlapping the
+ * period, each once; with an age breakdown only those whose age on the
+ * last day of the period falls in a band (attribute = the band index),
+ * else age_band CC_ATTR_AGE_NONE; sex 1/2 with a sex breakdown, else 0.
+ * key_fp is the fingerprint of the key the caller holds (CC_ERR_STATE if
+ * the store's rows are under another: the key was rotated meanwhile).
+ * CC_ERR_INVALID_ARGUMENT if node_id is in no set of q.
+ */
+int cc_steps_select(struct cc_steps_selection *ret_sel, struct cc_store *st,
+    const char *key_fp, const struct cc_query *q, const char *node_id,
+    struct cc_diag *diag);
+void cc_steps_selection_clear(struct cc_steps_selection *sel);
+
+/*
+ * The origin step of this node's chain (SPEC 8.3): select, build with s
+ * (key) and r, seal to y_pub, sign with signer (whose CN is the node id).
+ * *ret_selected (may be NULL) gets the number of real records. The
+ * signed batch is freed with cc_batch_free().
+ */
+int cc_steps_origin(struct cc_batch **ret_batch, size_t *ret_selected,
+    struct cc_store *st, const struct cc_key *key,
+    const struct cc_signer *signer, const struct cc_query *q,
+    const uint8_t query_id[CC_BATCH_QUERY_ID_BYTES],
+    const uint8_t r[CC_SCALAR_BYTES], const uint8_t y_pub[CC_ELEMENT_BYTES],
+    struct cc_diag *diag);
+
+/*
+ * The relay step hop (>= 1) of chain (SPEC 8.4) on the input batch in
+ * input_path: verify (8.6) with at most max_count records, relay with r,
+ * sign with signer. On failure *ret_input_bad says whether the input is
+ * at fault (the node must report `fail` with diag as the reason) or the
+ * node itself (out of memory, a file it cannot read: try again later).
+ */
+int cc_steps_relay(struct cc_batch **ret_batch, bool *ret_input_bad,
+    const char *input_path, uint32_t max_count, const struct cc_trust *trust,
+    const struct cc_signer *signer, const struct cc_query *q,
+    const uint8_t query_id[CC_BATCH_QUERY_ID_BYTES], uint16_t chain,
+    uint16_t hop, const uint8_t r[CC_SCALAR_BYTES], struct cc_diag *diag);
+
+/*
+ * The largest file a batch of max_count records can be (input downloads
+ * are capped by it).
+ */
+uint64_t cc_steps_max_batch_bytes(uint32_t max_count);
+
+/*
+ * Send the signed batch b as the output of step (chain, hop) of query_id
+ * (32 hex): PUT it in parts from offset 0 (which restarts any partial
+ * upload), then POST .../commit with its size and SHA-256. Returns 0 when
+ * every request got an answer: *ret_status is then 204 for an accepted
+ * batch, or the first failing status (4xx/5xx; diag has the aggregator's
+ * message). CC_ERR_NETWORK / CC_ERR_TIMEOUT: no answer (try again).
+ */
+int cc_steps_deliver(struct cc_client *c, const char *query_id,
+    uint16_t chain, uint16_t hop, const struct cc_batch *b, long *ret_status,
+    struct cc_diag *diag);
+
+#endif
