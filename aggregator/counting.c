@@ -38,7 +38,8 @@ _Static_assert(CC_LIMIT_AGE_BANDS * 2 <= 255, "a cell index is one byte");
 
 /*
  * Open addressing with linear probing, the capacity a power of two, the
- * load at most 3/4. The slot of a token comes from SipHash-2-4 under a
+ * load at most 3/4: sized once, before any batch is read, from an upper
+ * bound on the records of all final batches (their file sizes). The slot of a token comes from SipHash-2-4 under a
  * random key drawn per count: the producer of a final batch chooses its
  * tokens, and must not be able to make them collide.
  */
@@ -122,33 +123,6 @@ members_find(const struct members *m, const uint8_t token[CC_ELEMENT_BYTES])
 	}
 }
 
-/* Double the capacity (only when the batch files understated the size). */
-static int
-members_grow(struct members *m)
-{
-	struct members bigger = *m;
-	struct member *dst;
-	size_t i;
-	int r;
-
-	if (m->cap > SIZE_MAX / 2)
-		return CC_ERR_LIMIT;
-	if ((r = members_alloc(&bigger, m->cap * 2)) != 0)
-		return r;
-	for (i = 0; i < m->cap; i++) {
-		if (m->slot[i].sets == 0)
-			continue;
-		dst = members_find(&bigger, m->slot[i].token);
-		*dst = m->slot[i];
-		bigger.used++;
-	}
-	sodium_memzero(m->slot, m->cap * sizeof(*m->slot));
-	free(m->slot);
-	*m = bigger;
-	sodium_memzero(&bigger, sizeof(bigger));
-	return 0;
-}
-
 /* The query's attribute shape (SPEC 5.6). */
 static void
 query_shape(struct cc_attr_shape *ret_shape, const struct cc_query *q)
@@ -183,8 +157,9 @@ query_sane(const struct cc_query *q, struct cc_diag *diag)
 
 /*
  * An upper bound on the records of all final batches from their file
- * sizes, to size the membership table once. A file that cannot be
- * stat'ed counts 0: reading it fails later with a proper message.
+ * sizes (each record is 96 bytes), to size the membership table once.
+ * A file that cannot be stat'ed counts 0: reading it fails later with a
+ * proper message.
  */
 static size_t
 expected_records(const char *const *paths, size_t npaths, uint32_t max_count)
@@ -253,9 +228,16 @@ count_chain(struct members *m, const struct cc_query *q,
 			r = CC_ERR_FORMAT;
 			goto out;
 		}
-		if ((m->used + 1) > m->cap / 4 * 3 &&
-		    (r = members_grow(m)) != 0)
+		/*
+		 * The table was sized from the file sizes before reading; a
+		 * file can only outgrow that by changing meanwhile.
+		 */
+		if (m->used + 1 > m->cap / 4 * 3) {
+			cc_diag_set(diag, "the batch files changed during "
+			    "counting");
+			r = CC_ERR_IO;
 			goto out;
+		}
 		slot = members_find(m, rec + CC_BATCH_TOKEN_OFFSET);
 		if (slot->sets == 0) {
 			memcpy(slot->token, rec + CC_BATCH_TOKEN_OFFSET,

@@ -94,10 +94,12 @@
  * ret_base must hold nbase == cc_query_regions(q) * cc_query_cells(q)
  * entries (else CC_ERR_INVALID_ARGUMENT); it is zeroed on entry and on
  * error. The counts are unprotected: the caller wipes them after use.
- * Memory: one batch at a time (its records and 3 bytes per record of
- * opened attributes) plus the membership table, 36 bytes per slot at a
- * load of at most 3/4 (sized from the batch files), so well under 200
- * bytes per record in all; it is wiped before it is freed.
+ * Memory: one batch at a time (96 bytes per record and 3 bytes per
+ * record of opened attributes) plus the membership table, 36 bytes per
+ * slot, sized once before reading from the file sizes of all final
+ * batches: 4/3 to 8/3 slots per record, so at most 96 bytes per record
+ * of all batches; under 200 bytes per record in all. It is wiped before
+ * it is freed. A batch file that grows during counting is CC_ERR_IO.
  */
 int cc_counting_count(uint64_t *ret_base, size_t nbase,
     const struct cc_query *q, const uint8_t query_id[CC_BATCH_QUERY_ID_BYTES],
