@@ -50,7 +50,6 @@ static const char schema_sql[] =
 	/* NULL end dates are distinct in a plain UNIQUE: index the expression. */
 	"CREATE UNIQUE INDEX episodes_unique ON episodes"
 	"  (person_id, category_id, start_date, ifnull(end_date, ''), unit);"
-	"CREATE INDEX episodes_category ON episodes (category_id, person_id);"
 	"CREATE TABLE imports ("
 	"  id INTEGER PRIMARY KEY,"
 	"  started_at INTEGER NOT NULL,"
@@ -265,7 +264,10 @@ cc_store_open(struct cc_store **ret_st, const char *path,
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return CC_ERR_ALLOC;
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+	/* A connection is used by one thread only (import workers never
+	 * touch it), so SQLite's per-call mutex is pure overhead. */
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		r = db_fail(st->db, diag, path);
 		goto out;
 	}
