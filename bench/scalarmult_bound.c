@@ -4,11 +4,14 @@
  *
  *   scalarmult-bound [SECONDS]
  *
- * Prints "<multiplications per second> <threads>". Each import row costs
+ * Prints "<multiplications per second> <threads> <per CPU-second>": the
+ * last figure divides by the CPU time the threads got, which stays
+ * meaningful when other processes share the machine. Each import row costs
  * one such multiplication (plus a hash to the group), so rows/s over this
  * number is how close an import gets to the machine's limit.
  */
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,6 +53,8 @@ main(int argc, char **argv)
 {
 	struct worker *w;
 	struct timespec t0, t1;
+	struct rusage ru;
+	double cpu;
 	double seconds = argc > 1 ? strtod(argv[1], NULL) : 5.0, elapsed;
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	uint64_t total = 0;
@@ -72,7 +77,11 @@ main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	elapsed = (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	printf("%.0f %ld\n", (double)total / elapsed, n);
+	getrusage(RUSAGE_SELF, &ru);
+	cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	printf("%.0f %ld %.0f\n", (double)total / elapsed, n,
+	    cpu > 0 ? (double)total / cpu : 0.0);
 	free(w);
 	return 0;
 }
