@@ -3,11 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -571,5 +573,163 @@ out:
 		close(fd);
 	free(line);
 	cc_querylog_free(log);
+	return r;
+}
+
+/* ---- printing ---- */
+
+static void
+stamp(char out[21], int64_t t)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, 21, "-");
+}
+
+/* The number of nodes (= steps this node runs) of a stored query. */
+static size_t
+query_nodes(const struct cc_querylog_entry *e)
+{
+	struct cc_query *q = NULL;
+	size_t k = 0;
+
+	if (e->query != NULL &&
+	    cc_query_parse(&q, e->query, strlen(e->query), NULL) == 0)
+		k = q->nnodes;
+	cc_query_free(q);
+	return k;
+}
+
+static json_t *
+entry_json(const struct cc_querylog_entry *e)
+{
+	json_t *o = NULL, *steps = NULL, *x;
+	char t1[21], t2[21];
+	size_t i;
+
+	if ((o = json_object()) == NULL || (steps = json_array()) == NULL)
+		goto fail;
+	for (i = 0; i < e->nsteps; i++) {
+		stamp(t1, e->steps[i].time);
+		x = json_pack("{s:i, s:i, s:I, s:s, s:s}", "chain",
+		    (int)e->steps[i].chain, "hop", (int)e->steps[i].hop, "count",
+		    (json_int_t)e->steps[i].count, "digest", e->steps[i].digest,
+		    "time", t1);
+		if (x == NULL || json_array_append_new(steps, x) != 0)
+			goto fail;
+	}
+	stamp(t1, e->offered_at);
+	stamp(t2, e->deadline);
+	if (json_object_set_new(o, "id", json_string(e->id)) != 0 ||
+	    json_object_set_new(o, "title", e->offered ?
+	    json_string(e->title) : json_null()) != 0 ||
+	    json_object_set_new(o, "owner", e->offered ?
+	    json_string(e->owner) : json_null()) != 0 ||
+	    json_object_set_new(o, "offered", e->offered ?
+	    json_string(t1) : json_null()) != 0 ||
+	    json_object_set_new(o, "deadline", e->offered ?
+	    json_string(t2) : json_null()) != 0 ||
+	    json_object_set_new(o, "query", e->query != NULL ?
+	    json_loads(e->query, 0, NULL) : json_null()) != 0)
+		goto fail;
+	stamp(t1, e->decided_at);
+	if (json_object_set_new(o, "decision",
+	    e->decision == CC_QUERYLOG_UNDECIDED ? json_null() :
+	    json_pack("{s:s, s:s, s:s, s:s}", "decision",
+	    cc_querylog_decision_name(e->decision), "by", e->decided_by,
+	    "time", t1, "reason", e->decision_reason)) != 0 ||
+	    json_object_set(o, "steps", steps) != 0 ||
+	    json_object_set_new(o, "steps_total", json_integer(
+	    (json_int_t)query_nodes(e))) != 0 ||
+	    json_object_set_new(o, "failure", e->failed ?
+	    json_string(e->fail_reason) : json_null()) != 0)
+		goto fail;
+	stamp(t1, e->ended_at);
+	if (json_object_set_new(o, "end", !e->ended ? json_null() :
+	    json_pack("{s:s, s:s, s:o, s:o}", "status", e->status, "time", t1,
+	    "result_digest", e->result_digest[0] ?
+	    json_string(e->result_digest) : json_null(),
+	    "reason", e->end_reason[0] ? json_string(e->end_reason) :
+	    json_null())) != 0)
+		goto fail;
+	json_decref(steps);
+	return o;
+fail:
+	json_decref(steps);
+	json_decref(o);
+	return NULL;
+}
+
+int
+cc_querylog_print(FILE *out, const struct cc_querylog *log, bool json)
+{
+	const struct cc_querylog_entry *e;
+	json_t *all = NULL, *x;
+	char t1[21], t2[21];
+	size_t i, j;
+	int r = CC_ERR_ALLOC;
+
+	if (out == NULL || log == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	if (json) {
+		if ((all = json_array()) == NULL)
+			goto out;
+		for (i = log->n; i > 0; i--)
+			if ((x = entry_json(log->entry[i - 1])) == NULL ||
+			    json_array_append_new(all, x) != 0)
+				goto out;
+		r = json_dumpf(all, out, JSON_INDENT(2)) == 0 &&
+		    fputc('\n', out) != EOF ? 0 : CC_ERR_IO;
+		goto out;
+	}
+	if (log->n == 0)
+		fprintf(out, "no queries yet\n");
+	for (i = log->n; i > 0; i--) {
+		e = log->entry[i - 1];
+		fprintf(out, "%s", e->id);
+		if (e->offered) {
+			stamp(t1, e->offered_at);
+			stamp(t2, e->deadline);
+			fprintf(out, "  \"%s\" from %s\n", e->title, e->owner);
+			fprintf(out, "  offered   %s, deadline %s\n", t1, t2);
+		} else {
+			fprintf(out, "  (never offered to this node)\n");
+		}
+		if (e->decision != CC_QUERYLOG_UNDECIDED) {
+			stamp(t1, e->decided_at);
+			fprintf(out, "  decision  %s by %s at %s%s%s\n",
+			    cc_querylog_decision_name(e->decision),
+			    e->decided_by, t1, e->decision_reason[0] ? ": " : "",
+			    e->decision_reason);
+		}
+		if (e->nsteps > 0 || e->decision == CC_QUERYLOG_APPROVED) {
+			fprintf(out, "  steps     %zu of %zu done", e->nsteps,
+			    query_nodes(e));
+			for (j = 0; j < e->nsteps; j++)
+				fprintf(out, "%s chain %u hop %u (%" PRIu32
+				    " records)", j ? "," : ":",
+				    (unsigned)e->steps[j].chain,
+				    (unsigned)e->steps[j].hop, e->steps[j].count);
+			fputc('\n', out);
+		}
+		if (e->failed)
+			fprintf(out, "  failure   reported by this node: %s\n",
+			    e->fail_reason);
+		if (e->ended) {
+			stamp(t1, e->ended_at);
+			fprintf(out, "  end       %s at %s", e->status, t1);
+			if (e->result_digest[0])
+				fprintf(out, ", result digest %s", e->result_digest);
+			if (e->end_reason[0])
+				fprintf(out, ": %s", e->end_reason);
+			fputc('\n', out);
+		}
+	}
+	r = ferror(out) ? CC_ERR_IO : 0;
+out:
+	json_decref(all);
 	return r;
 }

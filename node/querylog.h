@@ -39,6 +39,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "node/querykey.h"
 #include "protocol/error.h"
@@ -117,6 +118,13 @@ const struct cc_querylog_entry *cc_querylog_find(const struct cc_querylog *log,
 /* Queries approved (by anyone) at or after since. */
 unsigned cc_querylog_approved_since(const struct cc_querylog *log,
     int64_t since);
+
+/*
+ * Print the log for a person (`crosscount-node queries`), newest query
+ * first, or as one JSON array when json is true. Returns CC_ERR_IO if
+ * writing fails.
+ */
+int cc_querylog_print(FILE *out, const struct cc_querylog *log, bool json);
 
 /* ---- appending events (each one line, one write) ---- */
 

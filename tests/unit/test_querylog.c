@@ -305,6 +305,72 @@ test_bad_arguments(void **state)
 	assert_int_equal(access(f->path, F_OK), -1);
 }
 
+/* `queries`: text and JSON show the decision, steps and end. */
+static void
+test_print(void **state)
+{
+	struct fixture *f = *state;
+	struct cc_querylog *log;
+	uint8_t dg[32];
+	char *text = NULL;
+	size_t len = 0;
+	json_t *all, *e;
+	FILE *out;
+
+	memset(dg, 0x5a, sizeof(dg));
+	assert_int_equal(cc_querylog_offered(f->dir, QA, f->q, "anna", 2000,
+	    1000, NULL), 0);
+	assert_int_equal(cc_querylog_decided(f->dir, QA, CC_QUERYLOG_APPROVED,
+	    "auto", "", 1001, NULL), 0);
+	assert_int_equal(cc_querylog_step(f->dir, QA, 1, 1, 72, dg, 1002,
+	    NULL), 0);
+	assert_int_equal(cc_querylog_ended(f->dir, QA, "released",
+	    "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a",
+	    NULL, 1003, NULL), 0);
+	assert_int_equal(cc_querylog_ended(f->dir, QB, "failed", NULL,
+	    "deadline passed", 1004, NULL), 0);
+	log = read_log(f, NULL);
+
+	out = open_memstream(&text, &len);
+	assert_non_null(out);
+	assert_int_equal(cc_querylog_print(out, log, false), 0);
+	fclose(out);
+	assert_non_null(strstr(text, QA "  \"Barn kända av skola och BUP 2025\" "
+	    "from anna"));
+	assert_non_null(strstr(text, "decision  approved by auto"));
+	assert_non_null(strstr(text, "steps     1 of 2 done: chain 1 hop 1 "
+	    "(72 records)"));
+	assert_non_null(strstr(text, "end       released at"));
+	assert_non_null(strstr(text, "never offered"));
+	/* Newest first. */
+	assert_true(strstr(text, QB) < strstr(text, QA));
+	free(text);
+
+	out = open_memstream(&text, &len);
+	assert_int_equal(cc_querylog_print(out, log, true), 0);
+	fclose(out);
+	all = json_loads(text, 0, NULL);
+	assert_non_null(all);
+	assert_int_equal(json_array_size(all), 2);
+	e = json_array_get(all, 1);
+	assert_string_equal(json_string_value(json_object_get(e, "id")), QA);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    e, "decision"), "decision")), "approved");
+	assert_int_equal(json_integer_value(json_object_get(e, "steps_total")),
+	    2);
+	assert_int_equal(json_array_size(json_object_get(e, "steps")), 1);
+	assert_true(json_is_object(json_object_get(e, "query")));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    e, "end"), "status")), "released");
+	e = json_array_get(all, 0);
+	assert_true(json_is_null(json_object_get(e, "title")));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    e, "end"), "reason")), "deadline passed");
+	json_decref(all);
+	free(text);
+	cc_querylog_free(log);
+}
+
 int
 main(void)
 {
@@ -314,6 +380,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_several_and_bare, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_print, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
