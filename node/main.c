@@ -27,6 +27,8 @@
 #include <unistd.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -35,7 +37,11 @@
 #include "node/import.h"
 #include "node/keys.h"
 #include "node/policy.h"
+#include "node/querykey.h"
+#include "node/querylog.h"
 #include "node/store.h"
+#include "node/worker.h"
+#include "protocol/client.h"
 #include "protocol/date.h"
 #include "protocol/error.h"
 
@@ -172,10 +178,14 @@ static int cmd_status(int, char **);
 static int cmd_catalogue(int, char **);
 static int cmd_rotate_key(int, char **);
 static int cmd_policy(int, char **);
+static int cmd_run(int, char **);
+static int cmd_queries(int, char **);
+static int cmd_approve(int, char **);
+static int cmd_reject(int, char **);
 
 /*
- * The command table. `run`, `queries`, `approve` and `reject` (the query
- * side) slot in here as further entries.
+ * The command table; `run`, `queries`, `approve` and `reject` are the
+ * query side (worker.h).
  */
 static const struct command commands[] = {
 	{ "init", cmd_init, "create a new node directory",
@@ -218,6 +228,30 @@ static const struct command commands[] = {
 	  "may be used, the lowest min_cell it accepts, the most queries per\n"
 	  "day, the largest peer batch it relays and whether approval is\n"
 	  "automatic or manual (node.conf [policy]).\n" },
+	{ "run", cmd_run, "work on queries from the aggregator (the daemon)",
+	  "[--dir DIR]",
+	  "Connects out to the aggregator (node.conf [aggregator]: url, ca,\n"
+	  "cert, key, poll_seconds), publishes the catalogue (again after\n"
+	  "every import), long-polls for work, decides approvals by the\n"
+	  "policy (approved, rejected naming the rule, or held for\n"
+	  "`approve`/`reject`), runs this node's batch steps and records\n"
+	  "every query in DIR/queries.log. Logs one line per event on\n"
+	  "stderr. SIGTERM or SIGINT stops it cleanly (exit 0).\n" },
+	{ "queries", cmd_queries, "list the queries this node took part in",
+	  "[--dir DIR] [--json]",
+	  "Shows every query offered to this node, newest first: title,\n"
+	  "owner, the node's decision (by whom, why), the steps it ran, and\n"
+	  "how the query ended with the released table's digest.\n" },
+	{ "approve", cmd_approve, "approve a query the policy held",
+	  "[--dir DIR] ID",
+	  "Approves query ID (see `queries`), which the policy allowed but\n"
+	  "held for a person (approval = manual). The rules are checked\n"
+	  "again; the decision goes to the aggregator with this node's\n"
+	  "certificate and is recorded in the query log.\n" },
+	{ "reject", cmd_reject, "reject a query the policy held",
+	  "[--dir DIR] [--why TEXT] ID",
+	  "Rejects query ID; the aggregator fails it naming this node and\n"
+	  "TEXT (at most 200 bytes, no personnummer) as the reason.\n" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -937,6 +971,183 @@ cmd_policy(int argc, char **argv)
 	    EXIT_OK : EXIT_FAIL;
 	node_close(&n);
 	return rc;
+}
+
+/* ---- run, queries, approve, reject (the query side) ---- */
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static int
+cmd_run(int argc, char **argv)
+{
+	struct cc_worker_options wo;
+	struct sigaction sa;
+	struct cc_diag d = { "" };
+	struct common c;
+	struct node n;
+	int r, rc;
+
+	if ((rc = parse_dir_json("run", argc, argv, &c, false)) >= 0)
+		return rc;
+	if (node_open(&n, "run", node_dir(c.dir)) != 0)
+		return EXIT_FAIL;
+	/* No SA_RESTART: a signal ends the worker's naps at once. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) != 0 ||
+	    sigaction(SIGINT, &sa, NULL) != 0) {
+		fprintf(stderr, "%s run: cannot handle signals: %s\n", progname,
+		    strerror(errno));
+		node_close(&n);
+		return EXIT_FAIL;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (cc_client_global_init() != 0) {
+		fprintf(stderr, "%s run: libcurl failed to initialise\n",
+		    progname);
+		node_close(&n);
+		return EXIT_FAIL;
+	}
+	memset(&wo, 0, sizeof(wo));
+	wo.dir = n.dir;
+	wo.cfg = n.cfg;
+	wo.st = n.st;
+	wo.key = &n.key;
+	wo.stop = &stop_requested;
+	wo.log = stderr;
+	r = cc_worker_run(&wo, &d);
+	if (r != 0)
+		errx_diag("run", r, &d);
+	cc_client_global_cleanup();
+	node_close(&n);
+	return r == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+static int
+cmd_queries(int argc, char **argv)
+{
+	struct cc_querylog *log = NULL;
+	struct cc_diag d = { "" };
+	struct common c;
+	struct node n;
+	size_t skipped = 0;
+	int r, rc;
+
+	if ((rc = parse_dir_json("queries", argc, argv, &c, true)) >= 0)
+		return rc;
+	if (node_open(&n, "queries", node_dir(c.dir)) != 0)
+		return EXIT_FAIL;
+	rc = EXIT_FAIL;
+	if ((r = cc_querylog_read(&log, n.dir, &skipped, &d)) != 0) {
+		errx_diag("queries", r, &d);
+		goto out;
+	}
+	if (skipped > 0)
+		fprintf(stderr, "%s queries: %zu damaged lines in %s/%s were "
+		    "skipped\n", progname, skipped, n.dir, CC_QUERYLOG_FILE);
+	if ((r = cc_querylog_print(stdout, log, c.json)) != 0) {
+		errx_diag("queries", r, NULL);
+		goto out;
+	}
+	rc = EXIT_OK;
+out:
+	cc_querylog_free(log);
+	node_close(&n);
+	return rc;
+}
+
+/* The name of the person deciding: the login of the effective user. */
+static void
+deciding_user(char *out, size_t outsz)
+{
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+
+	if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &res) == 0 &&
+	    res != NULL && res->pw_name != NULL && res->pw_name[0] != '\0')
+		snprintf(out, outsz, "%s", res->pw_name);
+	else
+		snprintf(out, outsz, "uid %u", (unsigned)geteuid());
+}
+
+static int
+decide_held(const char *name, bool approve, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "why", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cc_diag d = { "" };
+	struct node n;
+	const char *dir_opt = NULL, *why = NULL, *id;
+	char by[65];
+	int ch, r;
+
+	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': dir_opt = optarg; break;
+		case 'w':
+			if (approve)
+				return usage_error(name, "unknown option --why");
+			why = optarg;
+			break;
+		case 'h': return help(name);
+		default: return usage_error(name, "unknown option");
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error(name, "expected exactly one query ID");
+	id = argv[optind];
+	if (!cc_querykey_id_valid(id))
+		return usage_error(name, "\"%.40s\" is not a query id (32 "
+		    "lowercase hex characters)", id);
+	if (!approve) {
+		if (why == NULL)
+			why = "rejected by the node's administrator";
+		if (cc_worker_reason_check(why, &d) != 0)
+			return usage_error(name, "--why: %s", d.text);
+	}
+	if (node_open(&n, name, node_dir(dir_opt)) != 0)
+		return EXIT_FAIL;
+	deciding_user(by, sizeof(by));
+	if (cc_client_global_init() != 0) {
+		fprintf(stderr, "%s %s: libcurl failed to initialise\n",
+		    progname, name);
+		node_close(&n);
+		return EXIT_FAIL;
+	}
+	r = cc_worker_decide_held(n.dir, n.cfg, id, approve, why, by, &d);
+	cc_client_global_cleanup();
+	node_close(&n);
+	if (r != 0) {
+		errx_diag(name, r, &d);
+		return EXIT_FAIL;
+	}
+	printf("query %s %s by %s; the aggregator has the decision\n", id,
+	    approve ? "approved" : "rejected", by);
+	return EXIT_OK;
+}
+
+static int
+cmd_approve(int argc, char **argv)
+{
+	return decide_held("approve", true, argc, argv);
+}
+
+static int
+cmd_reject(int argc, char **argv)
+{
+	return decide_held("reject", false, argc, argv);
 }
 
 int
