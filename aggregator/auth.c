@@ -347,9 +347,11 @@ auth_user(struct cc_request *req, enum cc_access access, struct cc_app *app,
 		sodium_memzero(csrf, sizeof(csrf));
 	}
 	if (!auth_role_allows(access, caller->role)) {
-		cc_reply_error(req, 403, "the %s role may not do this",
-		    cc_auth_role_name(caller->role));
+		const char *role = cc_auth_role_name(caller->role);
+
+		/* caller lives in req, which the reply frees: clear it first. */
 		memset(caller, 0, sizeof(*caller));
+		cc_reply_error(req, 403, "the %s role may not do this", role);
 		return -1;
 	}
 	return 0;
