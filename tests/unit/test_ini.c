@@ -231,7 +231,7 @@ line_limits(void **state)
 	assert_string_equal(d.text, "t.conf:1: line is longer than 1024 bytes");
 	/* A long section header. */
 	text[0] = '[';
-	text[n - 1] = ']';
+	text[CC_LIMIT_CONFIG_LINE] = ']';     /* the last of its 1025 bytes */
 	assert_int_equal(read_str(text, g, &d), CC_ERR_CONFIG);
 	assert_string_equal(d.text, "t.conf:1: a section header is [name] alone "
 	    "on its line");
