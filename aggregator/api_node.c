@@ -237,11 +237,9 @@ api_node_commit(struct cc_request *req, void *ctx)
 {
 	static const char *const fields[] = { "size", "digest", NULL };
 	struct cc_app *app = ctx;
-	struct cc_diag diag = { "" };
 	const char *id, *digest;
 	unsigned chain, hop;
 	json_t *body, *size;
-	int r;
 
 	if (!api_node_step(req, &id, &chain, &hop) ||
 	    (body = cc_request_json(req)) == NULL)
@@ -260,12 +258,9 @@ api_node_commit(struct cc_request *req, void *ctx)
 		    "is required");
 		goto out;
 	}
-	if ((r = cc_coord_commit(app->coord, cc_request_caller(req)->node_id,
-	    id, chain, hop, (uint64_t)json_integer_value(size), digest,
-	    &diag)) != 0)
-		cc_reply_cc_error(req, r, &diag);
-	else
-		cc_reply_empty(req, 204);
+	/* Replies once the batch is checked (on a worker thread). */
+	cc_coord_commit_request(app->coord, req, cc_request_caller(req)->node_id,
+	    id, chain, hop, (uint64_t)json_integer_value(size), digest);
 out:
 	json_decref(body);
 }

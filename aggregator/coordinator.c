@@ -48,6 +48,7 @@
 #include <sodium.h>
 
 #include "aggregator/audit.h"
+#include "aggregator/auth.h"
 #include "aggregator/counting.h"
 #include "protocol/batch.h"
 #include "protocol/date.h"
@@ -98,6 +99,36 @@ struct coord_job {
 	json_t *result;
 };
 
+/*
+ * A commit (SPEC 8.6): prepared on the loop, verified on the verification
+ * thread (files only), finished on the loop. Queued commits are verified
+ * one at a time, oldest first; while one is queued its step takes no
+ * upload and no second commit.
+ */
+struct coord_commit {
+	TAILQ_ENTRY(coord_commit) link;
+	struct cc_coordinator *c;
+	struct cc_request *req;     /* held; NULL if closed or synchronous */
+	char node[CC_LIMIT_NODE_ID + 1];
+	char qid[CC_COORD_ID_HEX + 1];
+	uint8_t query_id[CC_BATCH_QUERY_ID_BYTES];
+	unsigned chain, hop;
+	uint64_t size;              /* announced */
+	uint64_t uploaded;          /* received */
+	char digest_hex[2 * crypto_hash_sha256_BYTES + 2];
+	char part[CC_AGG_PATH_MAX];
+	struct cc_query *q;
+	int64_t input_count;        /* records of hop - 1; -1 for hop 0 */
+	uint32_t max_batch;
+	const struct cc_trust *trust;
+	/* results of the verification */
+	int r;
+	struct cc_diag diag;
+	uint8_t d[32];
+	uint32_t count;
+};
+TAILQ_HEAD(coord_commits, coord_commit);
+
 struct cc_coordinator {
 	struct cc_app *app;
 	struct cc_store *store;
@@ -115,10 +146,17 @@ struct cc_coordinator {
 	bool job_running;
 	pthread_t thread;
 	struct coord_job *job;
+	/* commit verification */
+	struct coord_commits commits;
+	bool verify_running;
+	pthread_t verify_thread;
 };
 
 static void coord_count_next(struct cc_coordinator *c);
 static void coord_wake(struct cc_coordinator *c);
+static void coord_commit_done(struct cc_coordinator *c);
+static bool coord_commit_busy(struct cc_coordinator *c, const char *qid,
+    unsigned chain, unsigned hop);
 
 /* ------------------------------------------------------------------ */
 /* Small helpers */
@@ -663,7 +701,7 @@ static void *
 coord_job_run(void *arg)
 {
 	struct coord_job *job = arg;
-	uint8_t one = 1;
+	uint8_t one = 'c';
 	ssize_t w;
 
 	job->r = cc_counting_run(&job->result, job->q, job->query_id,
@@ -737,18 +775,28 @@ out:
 	return r == 0;
 }
 
+/* A worker thread finished: 'c' a count, 'v' a commit verification. */
 static void
 coord_pipe_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct cc_coordinator *c = arg;
 	struct coord_job *job;
 	uint8_t buf[16];
-	bool ok;
+	ssize_t n, i;
+	bool counted = false, verified = false, ok;
 
 	(void)what;
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-	if (!c->job_running)
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (i = 0; i < n; i++) {
+			if (buf[i] == 'c')
+				counted = true;
+			else if (buf[i] == 'v')
+				verified = true;
+		}
+	}
+	if (verified && c->verify_running)
+		coord_commit_done(c);
+	if (!counted || !c->job_running)
 		return;
 	pthread_join(c->thread, NULL);
 	c->job_running = false;
@@ -840,11 +888,8 @@ coord_count_next(struct cc_coordinator *c)
 	}
 	if (pthread_create(&c->thread, NULL, coord_job_run, job) != 0) {
 		/* No thread: count here, synchronously. */
-		uint8_t drain;
-
+		/* The 'c' it writes finds no running job and is ignored. */
 		coord_job_run(job);
-		while (read(c->pipe[0], &drain, 1) > 0)
-			;
 		if (coord_job_finish(c, job)) {
 			coord_job_free(job);
 			coord_count_next(c);
@@ -1157,26 +1202,12 @@ out:
 /* ------------------------------------------------------------------ */
 /* Catalogue (PUT /api/v1/node/catalogue) */
 
-static bool
-coord_sector_valid(const char *s)
-{
-	static const char *const sectors[] = { "school", "social", "health",
-	    "other" };
-	size_t i;
-
-	for (i = 0; s != NULL && i < sizeof(sectors) / sizeof(sectors[0]); i++) {
-		if (strcmp(s, sectors[i]) == 0)
-			return true;
-	}
-	return false;
-}
-
 int
 cc_coord_set_catalogue(struct cc_coordinator *c, const char *node,
     const json_t *body, struct cc_diag *diag)
 {
 	json_t *cats, *period, *v, *stored = NULL;
-	const char *key, *name, *from, *to;
+	const char *key, *name, *from, *to, *sector;
 	char *text = NULL;
 	int r = CC_ERR_FORMAT, mfrom, mto;
 	size_t i, j, n;
@@ -1192,8 +1223,8 @@ cc_coord_set_catalogue(struct cc_coordinator *c, const char *node,
 			goto out;
 		}
 	}
-	if (!coord_sector_valid(json_string_value(json_object_get(body,
-	    "sector")))) {
+	sector = json_string_value(json_object_get(body, "sector"));
+	if (sector == NULL || cc_auth_sector_check(sector) != 0) {
 		cc_diag_set(diag, "sector: must be one of school, social, "
 		    "health, other");
 		goto out;
@@ -1789,6 +1820,12 @@ cc_coord_upload(struct cc_coordinator *c, const char *node,
 
 	if ((r = coord_step_load(c, node, query_id, chain, hop, &step, diag)) != 0)
 		return r;
+	if (coord_commit_busy(c, query_id, chain, hop)) {
+		cc_diag_set(diag, "a commit of step chain %u hop %u is being "
+		    "checked", chain, hop);
+		r = CC_ERR_STATE;
+		goto out;
+	}
 	if (len > CC_LIMIT_UPLOAD_PART) {
 		cc_diag_set(diag, "a part may hold at most %u bytes",
 		    (unsigned)CC_LIMIT_UPLOAD_PART);
@@ -1923,77 +1960,74 @@ coord_step_count(struct cc_coordinator *c, const char *qid, unsigned chain,
 }
 
 /*
- * SPEC 8.6 on an upload: size and digest as announced, the exact parse,
- * the signer certificate (chains to the federation CA, CN = the node due),
- * the signature, the header, the reference table, and a relay's count
- * equal to its input's. Returns 0 with the batch's digest D and count, or
- * CC_ERR_POLICY with the reason.
+ * SPEC 8.6 on an upload, on any thread (no store, no libevent): size and
+ * digest as announced, the exact parse, the signer certificate (chains to
+ * the federation CA, CN = the node due), the signature, the header, the
+ * reference table, and a relay's count equal to its input's. Sets
+ * cm->r = 0 with the batch's digest D and count, or CC_ERR_POLICY with
+ * the reason (CC_ERR_ALLOC / CC_ERR_IO for our own failures).
  */
-static int
-coord_verify_upload(struct cc_coordinator *c, const struct coord_step *step,
-    const char *node, const char *qid, unsigned chain, unsigned hop,
-    const char *path, uint64_t size, const char *digest_hex,
-    uint8_t ret_d[32], uint32_t *ret_count, struct cc_diag *diag)
+static void
+coord_commit_verify(struct coord_commit *cm)
 {
+	struct cc_diag *diag = &cm->diag;
 	struct cc_batch *b = NULL;
-	const struct cc_query *q = step->row.q;
+	const struct cc_query *q = cm->q;
 	struct cc_attr_shape shape;
 	uint8_t want[crypto_hash_sha256_BYTES], got[crypto_hash_sha256_BYTES];
-	uint8_t id[CC_BATCH_QUERY_ID_BYTES];
 	uint64_t have;
 	size_t len = 0;
-	int64_t input;
 	int r;
 
-	*ret_count = 0;
-	if (digest_hex == NULL || strlen(digest_hex) != 2 * sizeof(want) ||
-	    sodium_hex2bin(want, sizeof(want), digest_hex, strlen(digest_hex),
-	    NULL, &len, NULL) != 0 || len != sizeof(want)) {
+	if (strlen(cm->digest_hex) != 2 * sizeof(want) ||
+	    sodium_hex2bin(want, sizeof(want), cm->digest_hex,
+	    strlen(cm->digest_hex), NULL, &len, NULL) != 0 ||
+	    len != sizeof(want)) {
 		cc_diag_set(diag, "digest: must be 64 hex characters");
-		return CC_ERR_POLICY;
+		r = CC_ERR_POLICY;
+		goto out;
 	}
-	if (step->uploaded != size) {
+	if (cm->uploaded != cm->size) {
 		cc_diag_set(diag, "size: %llu bytes were announced, %llu received",
-		    (unsigned long long)size,
-		    (unsigned long long)step->uploaded);
-		return CC_ERR_POLICY;
+		    (unsigned long long)cm->size,
+		    (unsigned long long)cm->uploaded);
+		r = CC_ERR_POLICY;
+		goto out;
 	}
-	if ((r = coord_file_digest(path, &have, got, diag)) != 0)
-		return r;
-	if (have != size) {
+	if ((r = coord_file_digest(cm->part, &have, got, diag)) != 0)
+		goto out;
+	if (have != cm->size) {
 		cc_diag_set(diag, "size: %llu bytes were announced, %llu stored",
-		    (unsigned long long)size, (unsigned long long)have);
-		return CC_ERR_POLICY;
+		    (unsigned long long)cm->size, (unsigned long long)have);
+		r = CC_ERR_POLICY;
+		goto out;
 	}
 	if (sodium_memcmp(want, got, sizeof(want)) != 0) {
 		cc_diag_set(diag, "digest: the SHA-256 of the upload differs");
-		return CC_ERR_POLICY;
+		r = CC_ERR_POLICY;
+		goto out;
 	}
 	/* 8.6 1: the exact parse, count within the aggregator's limit. */
-	if ((r = cc_batch_read_file(&b, path, c->app->cfg.max_batch, diag)) != 0)
+	if ((r = cc_batch_read_file(&b, cm->part, cm->max_batch, diag)) != 0)
 		goto refuse;
 	/* 8.6 2-3: certificate chain and CN = the node due, signature. */
-	if ((r = cc_sign_batch_verify(b, c->trust, node, diag)) != 0)
+	if ((r = cc_sign_batch_verify(b, cm->trust, cm->node, diag)) != 0)
 		goto refuse;
 	/* 8.6 4-5: the header and the reference table. */
 	shape.age_bands = q->by_age_band ? (uint8_t)q->nbands : 0;
 	shape.sex = q->by_sex;
-	if ((r = coord_id_bytes(id, qid)) != 0 ||
-	    (r = cc_batch_check_header(b, id, (uint16_t)chain, (uint16_t)hop,
-	    (uint16_t)q->nnodes, &shape, diag)) != 0)
+	if ((r = cc_batch_check_header(b, cm->query_id, (uint16_t)cm->chain,
+	    (uint16_t)cm->hop, (uint16_t)q->nnodes, &shape, diag)) != 0)
 		goto refuse;
 	/* A relay never adds or removes records (8.4 4). */
-	if (hop > 0) {
-		input = coord_step_count(c, qid, chain, hop - 1);
-		if (input < 0 || (int64_t)cc_batch_count(b) != input) {
-			cc_diag_set(diag, "count: %u records, the input had %lld",
-			    cc_batch_count(b), (long long)input);
-			r = CC_ERR_POLICY;
-			goto refuse;
-		}
+	if (cm->hop > 0 && (int64_t)cc_batch_count(b) != cm->input_count) {
+		cc_diag_set(diag, "count: %u records, the input had %lld",
+		    cc_batch_count(b), (long long)cm->input_count);
+		r = CC_ERR_POLICY;
+		goto refuse;
 	}
-	cc_batch_digest(b, ret_d);
-	*ret_count = cc_batch_count(b);
+	cc_batch_digest(b, cm->d);
+	cm->count = cc_batch_count(b);
 	r = 0;
 	goto out;
 refuse:
@@ -2001,7 +2035,7 @@ refuse:
 		r = CC_ERR_POLICY;
 out:
 	cc_batch_free(b);
-	return r;
+	cm->r = r;
 }
 
 /* Accept a verified step in one transaction; true in *ret_counting when
@@ -2073,59 +2107,245 @@ out:
 	return r;
 }
 
-int
-cc_coord_commit(struct cc_coordinator *c, const char *node,
+static void
+coord_commit_free(struct coord_commit *cm)
+{
+	if (cm == NULL)
+		return;
+	cc_query_free(cm->q);
+	free(cm);
+}
+
+/* True if a commit of this step is queued or being checked. */
+static bool
+coord_commit_busy(struct cc_coordinator *c, const char *qid, unsigned chain,
+    unsigned hop)
+{
+	struct coord_commit *cm;
+
+	TAILQ_FOREACH(cm, &c->commits, link) {
+		if (cm->chain == chain && cm->hop == hop &&
+		    strcmp(cm->qid, qid) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The loop's part of a commit before verification: the step and inputs. */
+static int
+coord_commit_new(struct cc_coordinator *c, const char *node,
     const char *query_id, unsigned chain, unsigned hop, uint64_t size,
-    const char *digest_hex, struct cc_diag *diag)
+    const char *digest_hex, struct coord_commit **ret_cm,
+    struct cc_diag *diag)
+{
+	struct coord_commit *cm = NULL;
+	struct coord_step step;
+	int r;
+
+	*ret_cm = NULL;
+	if ((r = coord_step_load(c, node, query_id, chain, hop, &step, diag)) != 0)
+		return r;
+	if (coord_commit_busy(c, query_id, chain, hop)) {
+		cc_diag_set(diag, "a commit of step chain %u hop %u is being "
+		    "checked", chain, hop);
+		r = CC_ERR_STATE;
+		goto out;
+	}
+	if ((cm = calloc(1, sizeof(*cm))) == NULL) {
+		r = CC_ERR_ALLOC;
+		goto out;
+	}
+	cm->c = c;
+	snprintf(cm->node, sizeof(cm->node), "%s", node);
+	snprintf(cm->qid, sizeof(cm->qid), "%s", query_id);
+	cm->chain = chain;
+	cm->hop = hop;
+	cm->size = size;
+	cm->uploaded = step.uploaded;
+	snprintf(cm->digest_hex, sizeof(cm->digest_hex), "%s",
+	    digest_hex != NULL && strlen(digest_hex) < sizeof(cm->digest_hex) ?
+	    digest_hex : "");
+	if ((r = coord_id_bytes(cm->query_id, query_id)) != 0 ||
+	    (r = coord_batch_path(c, cm->part, query_id, chain, hop, "part")) != 0)
+		goto out;
+	cm->input_count = hop > 0 ? coord_step_count(c, query_id, chain,
+	    hop - 1) : -1;
+	cm->max_batch = c->app->cfg.max_batch;
+	cm->trust = c->trust;
+	cm->q = step.row.q;
+	step.row.q = NULL;
+	*ret_cm = cm;
+	cm = NULL;
+	r = 0;
+out:
+	coord_commit_free(cm);
+	coord_qrow_clear(&step.row);
+	return r;
+}
+
+/*
+ * The loop's part after verification: refuse (discard the upload, audit)
+ * or accept (keep the batch, advance the chain, maybe start counting).
+ * The step is loaded again: the query may have ended meanwhile.
+ */
+static int
+coord_commit_finish(struct cc_coordinator *c, struct coord_commit *cm,
+    struct cc_diag *diag)
 {
 	struct coord_step step;
 	struct cc_diag ignore = { "" };
-	char part[CC_AGG_PATH_MAX], final[CC_AGG_PATH_MAX], input[CC_AGG_PATH_MAX];
-	uint8_t d[32];
-	uint32_t count = 0;
+	char final[CC_AGG_PATH_MAX], input[CC_AGG_PATH_MAX];
 	bool counting = false;
 	int r;
 
-	if ((r = coord_step_load(c, node, query_id, chain, hop, &step, diag)) != 0)
+	if ((r = coord_step_load(c, cm->node, cm->qid, cm->chain, cm->hop, &step,
+	    diag)) != 0)
 		return r;
-	if ((r = coord_batch_path(c, part, query_id, chain, hop, "part")) != 0 ||
-	    (r = coord_batch_path(c, final, query_id, chain, hop, "batch")) != 0)
-		goto out;
-	r = coord_verify_upload(c, &step, node, query_id, chain, hop, part,
-	    size, digest_hex, d, &count, diag);
-	if (r == CC_ERR_POLICY) {
+	if (cm->r == CC_ERR_POLICY) {
 		/* Refused: discard the upload; the node may retry (7.4 4). */
-		coord_shred(part);
+		cc_diag_set(diag, "%s", cm->diag.text);
+		coord_shred(cm->part);
 		(void)coord_exec(c, NULL, "UPDATE steps SET uploaded = 0 WHERE "
-		    "query = ? AND chain = ? AND hop = ?", "suu", query_id,
-		    chain, hop);
-		(void)coord_audit(c, node, "batch.refused", json_pack("{s:s, "
-		    "s:I, s:I, s:s, s:s}", "query", query_id, "chain",
-		    (json_int_t)chain, "hop", (json_int_t)hop, "node", node,
-		    "reason", diag != NULL ? diag->text : ""), &ignore);
+		    "query = ? AND chain = ? AND hop = ?", "suu", cm->qid,
+		    cm->chain, cm->hop);
+		(void)coord_audit(c, cm->node, "batch.refused", json_pack("{s:s, "
+		    "s:I, s:I, s:s, s:s}", "query", cm->qid, "chain",
+		    (json_int_t)cm->chain, "hop", (json_int_t)cm->hop, "node",
+		    cm->node, "reason", cm->diag.text), &ignore);
+		r = CC_ERR_POLICY;
 		goto out;
 	}
-	if (r != 0)
+	if ((r = cm->r) != 0) {
+		cc_diag_set(diag, "%s", cm->diag.text);
 		goto out;
-	if (rename(part, final) != 0) {
+	}
+	if ((r = coord_batch_path(c, final, cm->qid, cm->chain, cm->hop,
+	    "batch")) != 0)
+		goto out;
+	if (rename(cm->part, final) != 0) {
 		cc_diag_set(diag, "cannot keep the batch: %s", strerror(errno));
 		r = CC_ERR_IO;
 		goto out;
 	}
-	if ((r = coord_accept(c, step.row.q, node, query_id, chain, hop, d,
-	    count, &counting, diag)) != 0)
+	if ((r = coord_accept(c, step.row.q, cm->node, cm->qid, cm->chain,
+	    cm->hop, cm->d, cm->count, &counting, diag)) != 0)
 		goto out;
 	/* The input of this step is no longer needed by anyone (12.2). */
-	if (hop > 0 && coord_batch_path(c, input, query_id, chain, hop - 1,
-	    "batch") == 0)
+	if (cm->hop > 0 && coord_batch_path(c, input, cm->qid, cm->chain,
+	    cm->hop - 1, "batch") == 0)
 		coord_shred(input);
-	coord_offer_drop(c, query_id, true, chain, hop);
+	coord_offer_drop(c, cm->qid, true, cm->chain, cm->hop);
 	if (counting)
 		coord_count_next(c);
 	coord_wake(c);
 out:
 	coord_qrow_clear(&step.row);
 	return r;
+}
+
+int
+cc_coord_commit(struct cc_coordinator *c, const char *node,
+    const char *query_id, unsigned chain, unsigned hop, uint64_t size,
+    const char *digest_hex, struct cc_diag *diag)
+{
+	struct coord_commit *cm = NULL;
+	int r;
+
+	if ((r = coord_commit_new(c, node, query_id, chain, hop, size,
+	    digest_hex, &cm, diag)) != 0)
+		return r;
+	coord_commit_verify(cm);
+	r = coord_commit_finish(c, cm, diag);
+	coord_commit_free(cm);
+	return r;
+}
+
+/* The verification thread: one commit, then a 'v' to the loop. */
+static void *
+coord_commit_thread(void *arg)
+{
+	struct coord_commit *cm = arg;
+	uint8_t v = 'v';
+	ssize_t w;
+
+	coord_commit_verify(cm);
+	do {
+		w = write(cm->c->pipe[1], &v, 1);
+	} while (w < 0 && errno == EINTR);
+	return NULL;
+}
+
+/* Start verifying the oldest queued commit if none is being verified. */
+static void
+coord_commit_next(struct cc_coordinator *c)
+{
+	struct coord_commit *cm = TAILQ_FIRST(&c->commits);
+
+	if (c->verify_running || cm == NULL)
+		return;
+	if (pthread_create(&c->verify_thread, NULL, coord_commit_thread, cm) != 0) {
+		/* No thread: verify here (the loop waits meanwhile). */
+		coord_commit_verify(cm);
+		coord_commit_done(c);
+		return;
+	}
+	c->verify_running = true;
+}
+
+/* The head commit is verified: finish it and answer its request. */
+static void
+coord_commit_done(struct cc_coordinator *c)
+{
+	struct coord_commit *cm = TAILQ_FIRST(&c->commits);
+	struct cc_diag diag = { "" };
+	int r;
+
+	if (c->verify_running) {
+		pthread_join(c->verify_thread, NULL);
+		c->verify_running = false;
+	}
+	if (cm == NULL)
+		return;
+	TAILQ_REMOVE(&c->commits, cm, link);
+	r = coord_commit_finish(c, cm, &diag);
+	if (cm->req != NULL) {
+		if (r != 0)
+			cc_reply_cc_error(cm->req, r, &diag);
+		else
+			cc_reply_empty(cm->req, 204);
+	}
+	coord_commit_free(cm);
+	coord_commit_next(c);
+}
+
+static void
+coord_commit_closed(struct cc_request *req, void *arg)
+{
+	struct coord_commit *cm = arg;
+
+	(void)req;
+	cm->req = NULL;  /* verified and finished all the same */
+}
+
+void
+cc_coord_commit_request(struct cc_coordinator *c, struct cc_request *req,
+    const char *node, const char *query_id, unsigned chain, unsigned hop,
+    uint64_t size, const char *digest_hex)
+{
+	struct coord_commit *cm = NULL;
+	struct cc_diag diag = { "" };
+	int r;
+
+	if ((r = coord_commit_new(c, node, query_id, chain, hop, size,
+	    digest_hex, &cm, &diag)) != 0) {
+		if (req != NULL)
+			cc_reply_cc_error(req, r, &diag);
+		return;
+	}
+	if ((cm->req = req) != NULL)
+		cc_request_hold(req, coord_commit_closed, cm);
+	TAILQ_INSERT_TAIL(&c->commits, cm, link);
+	coord_commit_next(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2366,6 +2586,7 @@ cc_coordinator_new(struct cc_coordinator **ret_coord, struct cc_app *app,
 	c->store = app->store;
 	c->pipe[0] = c->pipe[1] = -1;
 	TAILQ_INIT(&c->waiters);
+	TAILQ_INIT(&c->commits);
 	if (app->cfg.max_batch == 0 ||
 	    app->cfg.max_batch > CC_LIMIT_BATCH_ELEMENTS)
 		app->cfg.max_batch = CC_LIMIT_BATCH_ELEMENTS;
@@ -2410,6 +2631,7 @@ out:
 void
 cc_coordinator_free(struct cc_coordinator *c)
 {
+	struct coord_commit *cm;
 	struct coord_waiter *w;
 
 	if (c == NULL)
@@ -2420,6 +2642,21 @@ cc_coordinator_free(struct cc_coordinator *c)
 	}
 	/* An unfinished count stays in `counting` and runs again at start. */
 	coord_job_free(c->job);
+	/*
+	 * Commits not finished are answered as failed; their parts are
+	 * discarded at the next start and the nodes upload again.
+	 */
+	if (c->verify_running) {
+		pthread_join(c->verify_thread, NULL);
+		c->verify_running = false;
+	}
+	while ((cm = TAILQ_FIRST(&c->commits)) != NULL) {
+		TAILQ_REMOVE(&c->commits, cm, link);
+		if (cm->req != NULL)
+			cc_reply_error(cm->req, 500, "the aggregator is stopping; "
+			    "upload the batch again later");
+		coord_commit_free(cm);
+	}
 	while ((w = TAILQ_FIRST(&c->waiters)) != NULL)
 		coord_waiter_reply(w, json_array());
 	if (c->timer != NULL)

@@ -21,10 +21,12 @@
  * ca_file, policy, deadline_minutes, max_batch) and app->attr_key; it
  * loads the federation CA for batch verification, creates DIR/batches,
  * resumes, and starts a 1 s timer on app->base for deadlines. Counting
- * runs on a worker thread that only reads files and hands its result back
- * through a pipe watched by the loop, so the program needs no
- * evthread_use_pthreads(). cc_coordinator_free() waits for a running
- * count, answers every held long poll with an empty task list and stops
+ * and the verification of committed batches run on worker threads that
+ * only read files and hand their result back through a pipe watched by
+ * the loop, so the program needs no evthread_use_pthreads().
+ * cc_coordinator_free() waits for a running count (which is then redone
+ * at the next start) and a running verification, answers every held long
+ * poll with an empty task list and every held commit with 500, and stops
  * the timer.
  *
  * All functions are for the event loop's thread. Functions returning int
@@ -168,6 +170,19 @@ int cc_coord_upload(struct cc_coordinator *c, const char *node,
 int cc_coord_commit(struct cc_coordinator *c, const char *node,
     const char *query_id, unsigned chain, unsigned hop, uint64_t size,
     const char *digest_hex, struct cc_diag *diag);
+
+/*
+ * The same for POST .../commit, without blocking the event loop: the
+ * request is held while a worker thread checks the batch (hashing,
+ * parsing and verifying take about 30 us per record), then answered 204
+ * or with the error as above. Commits are checked one at a time in the
+ * order they arrive; while a step's commit waits or is being checked the
+ * step takes no upload and no other commit (409). Always replies; req
+ * may be NULL (tests: the outcome is then only in the store).
+ */
+void cc_coord_commit_request(struct cc_coordinator *c, struct cc_request *req,
+    const char *node, const char *query_id, unsigned chain, unsigned hop,
+    uint64_t size, const char *digest_hex);
 
 /*
  * POST .../fail: the node cannot go on; the running or awaiting query

@@ -972,6 +972,57 @@ full_run_releases(void **state)
 	    CC_ERR_STATE);
 }
 
+/* Commits over HTTP are checked on a worker thread (the loop goes on). */
+static void
+commit_on_worker_thread(void **state)
+{
+	char id[CC_COORD_ID_HEX + 1], hex[65];
+	struct cc_diag d = { "" };
+	uint8_t *good, *bad, digest[32];
+	size_t glen, blen;
+	int i;
+
+	(void)state;
+	submit_ok(id);
+	approve_all(id);
+	good = make_origin(id, 0, 0, F->signer[0], &glen);
+	bad = make_origin(id, 1, 0, F->signer[2], &blen);  /* soc signs skola's */
+	assert_int_equal(cc_coord_upload(F->app.coord, "bup", id, 0, 0, 0, good,
+	    glen, &d), 0);
+	assert_int_equal(cc_coord_upload(F->app.coord, "skola", id, 1, 0, 0, bad,
+	    blen, &d), 0);
+	crypto_hash_sha256(digest, good, glen);
+	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+	cc_coord_commit_request(F->app.coord, NULL, "bup", id, 0, 0, glen, hex);
+	/* While it is queued or checked, the step takes nothing else. */
+	assert_int_equal(cc_coord_upload(F->app.coord, "bup", id, 0, 0, 0, good,
+	    10, &d), CC_ERR_STATE);
+	assert_int_equal(cc_coord_commit(F->app.coord, "bup", id, 0, 0, glen, hex,
+	    &d), CC_ERR_STATE);
+	crypto_hash_sha256(digest, bad, blen);
+	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+	cc_coord_commit_request(F->app.coord, NULL, "skola", id, 1, 0, blen, hex);
+	/* A request for a step that is not due answers at once (nothing held). */
+	cc_coord_commit_request(F->app.coord, NULL, "soc", id, 0, 0, glen, hex);
+	for (i = 0; i < 3000; i++) {
+		if (sql_int("SELECT COUNT(*) FROM audit WHERE event IN "
+		    "('batch.accepted', 'batch.refused')", NULL) == 2)
+			break;
+		event_base_loop(F->app.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		usleep(10000);
+	}
+	assert_int_equal(sql_int("SELECT COUNT(*) FROM steps WHERE query = ? AND "
+	    "chain = 0 AND hop = 0 AND status = 'done'", id), 1);
+	assert_int_equal(sql_int("SELECT COUNT(*) FROM steps WHERE query = ? AND "
+	    "chain = 1 AND hop = 0 AND status = 'ready' AND uploaded = 0", id), 1);
+	assert_true(audited("batch.refused", id));
+	/* (0, 1) is ready for skola now. */
+	assert_int_equal(sql_int("SELECT COUNT(*) FROM steps WHERE query = ? AND "
+	    "chain = 0 AND hop = 1 AND status = 'ready'", id), 1);
+	free(good);
+	free(bad);
+}
+
 static void
 deadline_names_nodes(void **state)
 {
@@ -1101,6 +1152,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(commit_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(full_run_releases, setup, teardown),
+		cmocka_unit_test_setup_teardown(commit_on_worker_thread, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(deadline_names_nodes, setup, teardown),
 		cmocka_unit_test_setup_teardown(restart_resumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(restart_cleans_ended, setup,
