@@ -52,7 +52,7 @@ struct worker {
 	time_t last_sweep;
 	/* Backoff: failures in a row, and the kind of trouble last logged. */
 	unsigned failures;
-	char trouble[CC_DIAG_MAX];
+	char trouble[64];
 };
 
 /* ---- small helpers ---- */
@@ -351,17 +351,18 @@ nap(struct worker *w, unsigned ms)
 /*
  * The aggregator did not answer (or answered 5xx, or refused the node):
  * wait 1, 2, 4 ... up to CC_WORKER_BACKOFF_MAX seconds, with jitter (a
- * random point in the upper half), logging only when the trouble changes.
+ * random point in the upper half). The message is logged only when the
+ * kind of trouble changes (the text itself may vary from try to try).
  */
 static void
-backoff(struct worker *w, const char *trouble)
+backoff(struct worker *w, const char *kind, const char *message)
 {
 	unsigned delay = CC_WORKER_BACKOFF_MIN, i, ms;
 
-	if (strcmp(trouble, w->trouble) != 0) {
+	if (strcmp(kind, w->trouble) != 0) {
 		wlog(w, "%s; retrying with backoff (at most every %d s)",
-		    trouble, CC_WORKER_BACKOFF_MAX);
-		snprintf(w->trouble, sizeof(w->trouble), "%s", trouble);
+		    message, CC_WORKER_BACKOFF_MAX);
+		snprintf(w->trouble, sizeof(w->trouble), "%s", kind);
 	}
 	for (i = 0; i < w->failures && delay < CC_WORKER_BACKOFF_MAX; i++)
 		delay *= 2;
@@ -409,7 +410,7 @@ publish_catalogue(struct worker *w, int64_t import_id)
 	struct cc_store_stats *s = NULL;
 	struct cc_diag d = { "" };
 	json_t *body = NULL, *cats = NULL;
-	char from[8], to[8], trouble[CC_DIAG_MAX + 64];
+	char from[8], to[8], trouble[CC_DIAG_MAX + 64], kind[32];
 	enum outcome out = OUTCOME_DONE;
 	long status = 0;
 	size_t i, n = 0;
@@ -456,7 +457,8 @@ publish_catalogue(struct worker *w, int64_t import_id)
 		snprintf(trouble, sizeof(trouble), "cannot publish the "
 		    "catalogue: %s", r != 0 ? d.text : d.text[0] ? d.text :
 		    "refused");
-		backoff(w, trouble);
+		snprintf(kind, sizeof(kind), "catalogue %ld", status);
+		backoff(w, kind, trouble);
 		out = OUTCOME_RETRY;
 		goto out;
 	}
@@ -1182,7 +1184,7 @@ poll_once(struct worker *w)
 {
 	struct cc_diag d = { "" };
 	json_t *resp = NULL, *tasks;
-	char path[64], trouble[CC_DIAG_MAX + 64];
+	char path[64], trouble[CC_DIAG_MAX + 64], kind[32];
 	long status = 0;
 	size_t i;
 	int r;
@@ -1199,19 +1201,21 @@ poll_once(struct worker *w)
 			snprintf(trouble, sizeof(trouble), "the aggregator "
 			    "refuses to hand out work: %s", d.text[0] ? d.text :
 			    "no reason given");
-		backoff(w, trouble);
+		snprintf(kind, sizeof(kind), "poll %ld", r != 0 ? 0L : status);
+		backoff(w, kind, trouble);
 		goto out;
 	}
 	tasks = json_object_get(resp, "tasks");
 	if (!json_is_array(tasks)) {
-		backoff(w, "the aggregator's work answer has no task list");
+		backoff(w, "poll answer", "the aggregator's work answer has no "
+		    "task list");
 		goto out;
 	}
 	reachable(w);
 	for (i = 0; i < json_array_size(tasks) && !*w->opt->stop; i++) {
 		if (handle_task(w, json_array_get(tasks, i)) == OUTCOME_RETRY) {
 			/* The rest comes again with the next poll. */
-			backoff(w, "a task could not be finished");
+			backoff(w, "task", "a task could not be finished");
 			break;
 		}
 	}
@@ -1266,7 +1270,7 @@ cc_worker_run(const struct cc_worker_options *opt, struct cc_diag *diag)
 		if ((r = latest_import(&w, &import_id, diag)) != 0) {
 			wlog(&w, "cannot read the store: %s: %s", cc_strerror(r),
 			    diag->text);
-			backoff(&w, "the store cannot be read");
+			backoff(&w, "store", "the store cannot be read");
 			continue;
 		}
 		if (!w.catalogue_sent || import_id != w.catalogue_import) {
