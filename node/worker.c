@@ -980,17 +980,38 @@ task_step(struct worker *w, struct task *t, const json_t *o)
 		    "ignored", t->id, chain, hop);
 		goto out;
 	}
-	if ((r = cc_querylog_read(&log, w->dir, NULL, &d)) != 0) {
-		wlog(w, "query %s: cannot read the query log: %s", t->id, d.text);
-		out = OUTCOME_RETRY;
-		goto out;
+	/*
+	 * `crosscount-node approve` records its decision just after the
+	 * aggregator took it, and the first steps may come at once: a query
+	 * still held in the log gets a moment, then waits for the next
+	 * offer of the task. Only a query this node never approved fails.
+	 */
+	for (tries = 0; ; tries++) {
+		if ((r = cc_querylog_read(&log, w->dir, NULL, &d)) != 0) {
+			wlog(w, "query %s: cannot read the query log: %s", t->id,
+			    d.text);
+			out = OUTCOME_RETRY;
+			goto out;
+		}
+		e = cc_querylog_find(log, t->id);
+		if (e == NULL || e->decision != CC_QUERYLOG_HELD || tries == 1)
+			break;
+		cc_querylog_free(log);
+		log = NULL;
+		nap(w, 1000);
 	}
-	e = cc_querylog_find(log, t->id);
 	if (e != NULL && e->ended)
 		goto out;
 	for (i = 0; e != NULL && i < e->nsteps; i++)
 		if (e->steps[i].chain == chain && e->steps[i].hop == hop)
 			goto out;  /* delivered and accepted before */
+	if (e != NULL && e->decision == CC_QUERYLOG_HELD) {
+		wlog(w, "query %s: chain %u hop %u is offered, but this node's "
+		    "log still holds the query for a person; later", t->id,
+		    chain, hop);
+		e = NULL;
+		goto out;
+	}
 	if (e == NULL || e->decision != CC_QUERYLOG_APPROVED) {
 		snprintf(msg, sizeof(msg), "%s was asked for a step of a query "
 		    "it has not approved", w->cfg->id);
@@ -1185,12 +1206,14 @@ poll_once(struct worker *w)
 	struct cc_diag d = { "" };
 	json_t *resp = NULL, *tasks;
 	char path[64], trouble[CC_DIAG_MAX + 64], kind[32];
+	time_t started;
 	long status = 0;
 	size_t i;
 	int r;
 
 	snprintf(path, sizeof(path), "/api/v1/node/work?wait=%d",
 	    w->cfg->poll_seconds > 30 ? 30 : w->cfg->poll_seconds);
+	started = time(NULL);
 	r = cc_client_json(w->client, "GET", path, NULL,
 	    (long)w->cfg->poll_seconds + POLL_MARGIN, &status, &resp, &d);
 	if (r != 0 || status < 200 || status > 299) {
@@ -1212,6 +1235,10 @@ poll_once(struct worker *w)
 		goto out;
 	}
 	reachable(w);
+	/* An empty answer long before the wait is over (the aggregator
+	 * stopping, say) must not turn the loop into a busy one. */
+	if (json_array_size(tasks) == 0 && time(NULL) - started < 1)
+		nap(w, 1000);
 	for (i = 0; i < json_array_size(tasks) && !*w->opt->stop; i++) {
 		if (handle_task(w, json_array_get(tasks, i)) == OUTCOME_RETRY) {
 			/* The rest comes again with the next poll. */
