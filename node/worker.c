@@ -555,21 +555,9 @@ sweep(struct worker *w)
 
 /* ---- tasks ---- */
 
-/* The fields every task about a query shares. */
-struct task {
-	const char *kind;
-	const char *id;
-	uint8_t qid[CC_BATCH_QUERY_ID_BYTES];
-	struct cc_query *q;               /* approve, step */
-	const char *nodes[CC_LIMIT_QUERY_NODES];
-	size_t nnodes;
-	int64_t deadline;
-	uint8_t y_pub[CC_ELEMENT_BYTES];
-};
-
-/* The common part of approve and step tasks; diag says what is wrong. */
+/* The common part of approve and step tasks. */
 static int
-task_query(struct task *t, const json_t *o, struct cc_diag *diag)
+task_query(struct cc_worker_task *t, const json_t *o, struct cc_diag *diag)
 {
 	const json_t *nodes, *v;
 	const char *y;
@@ -596,7 +584,8 @@ task_query(struct task *t, const json_t *o, struct cc_diag *diag)
 			cc_diag_set(diag, "nodes[%zu]: not a node id", i);
 			return CC_ERR_FORMAT;
 		}
-		t->nodes[i] = json_string_value(v);
+		memcpy(t->nodes[i], json_string_value(v),
+		    json_string_length(v) + 1);
 	}
 	if (parse_time(json_string_value(json_object_get(o, "deadline")),
 	    &t->deadline) != 0) {
@@ -613,6 +602,146 @@ task_query(struct task *t, const json_t *o, struct cc_diag *diag)
 	return 0;
 }
 
+/* An integer field lo..hi. */
+static bool
+int_in(const json_t *o, const char *key, json_int_t lo, json_int_t hi,
+    json_int_t *ret)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < lo ||
+	    json_integer_value(v) > hi)
+		return false;
+	*ret = json_integer_value(v);
+	return true;
+}
+
+void
+cc_worker_task_clear(struct cc_worker_task *t)
+{
+	if (t == NULL)
+		return;
+	cc_query_free(t->q);
+	memset(t, 0, sizeof(*t));
+}
+
+int
+cc_worker_task_parse(struct cc_worker_task *ret_task, const json_t *o,
+    struct cc_diag *diag)
+{
+	struct cc_worker_task *t = ret_task;
+	const char *kind, *id, *s;
+	const json_t *v;
+	json_int_t x;
+	size_t len, i;
+	int r;
+
+	if (t == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	memset(t, 0, sizeof(*t));
+	if (!json_is_object(o)) {
+		cc_diag_set(diag, "a task is not an object");
+		return CC_ERR_FORMAT;
+	}
+	id = json_string_value(json_object_get(o, "query_id"));
+	if (!cc_querykey_id_valid(id)) {
+		cc_diag_set(diag, "query_id: not 32 lowercase hex characters");
+		return CC_ERR_FORMAT;
+	}
+	memcpy(t->query_id, id, CC_QUERY_ID_HEX + 1);
+	if (sodium_hex2bin(t->qid, sizeof(t->qid), id, CC_QUERY_ID_HEX, NULL,
+	    NULL, NULL) != 0)
+		return CC_ERR_INTERNAL;
+	kind = json_string_value(json_object_get(o, "kind"));
+	if (kind != NULL && strcmp(kind, "approve") == 0) {
+		t->kind = CC_WORKER_TASK_APPROVE;
+	} else if (kind != NULL && strcmp(kind, "step") == 0) {
+		t->kind = CC_WORKER_TASK_STEP;
+	} else if (kind != NULL && strcmp(kind, "forget") == 0) {
+		t->kind = CC_WORKER_TASK_FORGET;
+	} else {
+		cc_diag_set(diag, "kind: not approve, step or forget");
+		r = CC_ERR_FORMAT;
+		goto fail;
+	}
+
+	if (t->kind == CC_WORKER_TASK_FORGET) {
+		s = json_string_value(json_object_get(o, "status"));
+		len = s != NULL ? strlen(s) : 0;
+		for (i = 0; i < len; i++)
+			if (!(s[i] >= 'a' && s[i] <= 'z') && s[i] != '_')
+				break;
+		if (len == 0 || len > CC_QUERYLOG_STATUS_MAX || i != len) {
+			cc_diag_set(diag, "status: not a query status");
+			r = CC_ERR_FORMAT;
+			goto fail;
+		}
+		memcpy(t->status, s, len + 1);
+		v = json_object_get(o, "result_digest");
+		if (v != NULL && !json_is_null(v)) {
+			if (!hex_valid(json_string_value(v), 64)) {
+				cc_diag_set(diag, "result_digest: not 64 hex");
+				r = CC_ERR_FORMAT;
+				goto fail;
+			}
+			memcpy(t->result_digest, json_string_value(v), 65);
+			t->has_result_digest = true;
+		}
+		v = json_object_get(o, "reason");
+		if (v != NULL && !json_is_null(v)) {
+			if (!json_is_string(v)) {
+				cc_diag_set(diag, "reason: not a string");
+				r = CC_ERR_FORMAT;
+				goto fail;
+			}
+			/* The aggregator's sentence; kept to what the log holds. */
+			snprintf(t->reason, sizeof(t->reason), "%s",
+			    json_string_value(v));
+			utf8_cut(t->reason, CC_QUERYLOG_REASON_MAX);
+			t->has_reason = true;
+		}
+		return 0;
+	}
+
+	if ((r = task_query(t, o, diag)) != 0)
+		goto fail;
+	if (t->kind == CC_WORKER_TASK_APPROVE) {
+		s = json_string_value(json_object_get(o, "owner"));
+		if (s == NULL || s[0] == '\0' || strlen(s) > CC_LIMIT_USERNAME) {
+			cc_diag_set(diag, "owner: not a user name of 1 to %d "
+			    "bytes", CC_LIMIT_USERNAME);
+			r = CC_ERR_FORMAT;
+			goto fail;
+		}
+		memcpy(t->owner, s, strlen(s) + 1);
+		return 0;
+	}
+	/* A step: chain and hop index the task's node list (SPEC 8.2). */
+	if (!int_in(o, "chain", 0, (json_int_t)t->nnodes - 1, &x)) {
+		cc_diag_set(diag, "chain: not 0 to %zu", t->nnodes - 1);
+		r = CC_ERR_FORMAT;
+		goto fail;
+	}
+	t->chain = (uint16_t)x;
+	if (!int_in(o, "hop", 0, (json_int_t)t->nnodes - 1, &x)) {
+		cc_diag_set(diag, "hop: not 0 to %zu", t->nnodes - 1);
+		r = CC_ERR_FORMAT;
+		goto fail;
+	}
+	t->hop = (uint16_t)x;
+	if (!int_in(o, "input_size", 0, (json_int_t)CC_LIMIT_UPLOAD, &x) ||
+	    (t->hop == 0) != (x == 0)) {
+		cc_diag_set(diag, "input_size: not a batch size (0 for hop 0)");
+		r = CC_ERR_FORMAT;
+		goto fail;
+	}
+	t->input_size = (uint64_t)x;
+	return 0;
+fail:
+	cc_worker_task_clear(t);
+	return r;
+}
+
 /* The aggregator's answer to a request about a query, for the log. */
 static const char *
 status_text(long status, const struct cc_diag *d, char *buf, size_t bufsz)
@@ -624,7 +753,7 @@ status_text(long status, const struct cc_diag *d, char *buf, size_t bufsz)
 }
 
 static enum outcome
-report_fail(struct worker *w, const struct task *t, const char *reason)
+report_fail(struct worker *w, const struct cc_worker_task *t, const char *reason)
 {
 	struct cc_diag d = { "" };
 	char path[API_PATH], why[CC_WORKER_REASON_MAX + 1], msg[CC_DIAG_MAX];
@@ -634,31 +763,31 @@ report_fail(struct worker *w, const struct task *t, const char *reason)
 
 	snprintf(why, sizeof(why), "%s", reason);
 	utf8_cut(why, CC_WORKER_REASON_MAX);
-	if ((r = cc_querylog_failed(w->dir, t->id, why, (int64_t)time(NULL),
+	if ((r = cc_querylog_failed(w->dir, t->query_id, why, (int64_t)time(NULL),
 	    &d)) != 0)
-		wlog(w, "query %s: cannot write the query log: %s", t->id, d.text);
-	snprintf(path, sizeof(path), "/api/v1/node/queries/%s/fail", t->id);
+		wlog(w, "query %s: cannot write the query log: %s", t->query_id, d.text);
+	snprintf(path, sizeof(path), "/api/v1/node/queries/%s/fail", t->query_id);
 	if ((body = json_pack("{s:s}", "reason", why)) == NULL)
 		return OUTCOME_RETRY;
 	r = cc_client_json(w->client, "POST", path, body, REQUEST_TIMEOUT,
 	    &status, NULL, &d);
 	json_decref(body);
 	if (r != 0 || status >= 500) {
-		wlog(w, "query %s: cannot report the failure yet: %s", t->id,
+		wlog(w, "query %s: cannot report the failure yet: %s", t->query_id,
 		    r != 0 ? d.text : status_text(status, &d, msg, sizeof(msg)));
 		return OUTCOME_RETRY;
 	}
 	if (status >= 200 && status <= 299)
-		wlog(w, "query %s: reported failure: %s", t->id, why);
+		wlog(w, "query %s: reported failure: %s", t->query_id, why);
 	else
 		wlog(w, "query %s: the aggregator did not take the failure "
-		    "report: %s", t->id, status_text(status, &d, msg,
+		    "report: %s", t->query_id, status_text(status, &d, msg,
 		    sizeof(msg)));
 	return OUTCOME_DONE;
 }
 
 static enum outcome
-task_approve(struct worker *w, struct task *t, const json_t *o)
+task_approve(struct worker *w, struct cc_worker_task *t)
 {
 	struct cc_querylog *log = NULL;
 	const struct cc_querylog_entry *e;
@@ -666,24 +795,22 @@ task_approve(struct worker *w, struct task *t, const json_t *o)
 	enum cc_policy_verdict verdict;
 	enum cc_querylog_decision decision;
 	enum outcome out = OUTCOME_DONE;
-	const char *owner;
+	const char *nodes[CC_LIMIT_QUERY_NODES];
+	const char *owner = t->owner;
 	char why[CC_QUERYLOG_REASON_MAX + 1], msg[CC_DIAG_MAX];
 	int64_t now = (int64_t)time(NULL);
 	long status = 0;
+	size_t i;
 	int r;
 
-	owner = json_string_value(json_object_get(o, "owner"));
-	if (owner == NULL || strlen(owner) > CC_LIMIT_USERNAME) {
-		wlog(w, "query %s: approve task without a valid owner; ignored",
-		    t->id);
-		goto out;
-	}
+	for (i = 0; i < t->nnodes; i++)
+		nodes[i] = t->nodes[i];
 	if ((r = cc_querylog_read(&log, w->dir, NULL, &d)) != 0) {
-		wlog(w, "query %s: cannot read the query log: %s", t->id, d.text);
+		wlog(w, "query %s: cannot read the query log: %s", t->query_id, d.text);
 		out = OUTCOME_RETRY;
 		goto out;
 	}
-	e = cc_querylog_find(log, t->id);
+	e = cc_querylog_find(log, t->query_id);
 	if (e != NULL && e->ended)
 		goto out;
 	if (e != NULL && e->decision == CC_QUERYLOG_HELD)
@@ -695,17 +822,17 @@ task_approve(struct worker *w, struct task *t, const json_t *o)
 		snprintf(why, sizeof(why), "%s", e->decision_reason);
 	} else {
 		if ((e == NULL || !e->offered) &&
-		    (r = cc_querylog_offered(w->dir, t->id, t->q, owner,
+		    (r = cc_querylog_offered(w->dir, t->query_id, t->q, owner,
 		    t->deadline, now, &d)) != 0) {
-			wlog(w, "query %s: cannot write the query log: %s", t->id,
+			wlog(w, "query %s: cannot write the query log: %s", t->query_id,
 			    d.text);
 			out = OUTCOME_RETRY;
 			goto out;
 		}
-		if ((r = cc_worker_decide(w->cfg, t->q, t->nodes, t->nnodes,
+		if ((r = cc_worker_decide(w->cfg, t->q, nodes, t->nnodes,
 		    cc_querylog_approved_since(log, now - DAY_SECONDS),
 		    &verdict, &d)) != 0) {
-			wlog(w, "query %s: cannot decide: %s", t->id,
+			wlog(w, "query %s: cannot decide: %s", t->query_id,
 			    cc_strerror(r));
 			goto out;
 		}
@@ -717,7 +844,7 @@ task_approve(struct worker *w, struct task *t, const json_t *o)
 		case CC_POLICY_HOLD:
 			decision = CC_QUERYLOG_HELD;
 			snprintf(why, sizeof(why), "approval = manual: waits for "
-			    "`crosscount-node approve|reject %s`", t->id);
+			    "`crosscount-node approve|reject %s`", t->query_id);
 			break;
 		case CC_POLICY_REFUSE:
 		default:
@@ -727,35 +854,35 @@ task_approve(struct worker *w, struct task *t, const json_t *o)
 			break;
 		}
 		/* Recorded first: a re-offered task re-sends this decision. */
-		if ((r = cc_querylog_decided(w->dir, t->id, decision, "auto", why,
+		if ((r = cc_querylog_decided(w->dir, t->query_id, decision, "auto", why,
 		    now, &d)) != 0) {
-			wlog(w, "query %s: cannot write the query log: %s", t->id,
+			wlog(w, "query %s: cannot write the query log: %s", t->query_id,
 			    d.text);
 			out = OUTCOME_RETRY;
 			goto out;
 		}
 		if (decision == CC_QUERYLOG_HELD) {
 			wlog(w, "query %s (\"%s\" from %s): held for a person: "
-			    "crosscount-node approve %s (or reject)", t->id,
-			    t->q->title, owner, t->id);
+			    "crosscount-node approve %s (or reject)", t->query_id,
+			    t->q->title, owner, t->query_id);
 			goto out;
 		}
 	}
-	r = send_decision(w->client, t->id, decision == CC_QUERYLOG_APPROVED,
+	r = send_decision(w->client, t->query_id, decision == CC_QUERYLOG_APPROVED,
 	    why, &status, &d);
 	if (r != 0 || status >= 500) {
-		wlog(w, "query %s: cannot send the decision yet (%s): %s", t->id,
+		wlog(w, "query %s: cannot send the decision yet (%s): %s", t->query_id,
 		    cc_querylog_decision_name(decision), r != 0 ? d.text :
 		    status_text(status, &d, msg, sizeof(msg)));
 		out = OUTCOME_RETRY;
 		goto out;
 	}
 	if (status >= 200 && status <= 299)
-		wlog(w, "query %s: sent the decision: %s%s%s", t->id,
+		wlog(w, "query %s: sent the decision: %s%s%s", t->query_id,
 		    cc_querylog_decision_name(decision), why[0] ? ": " : "", why);
 	else
 		wlog(w, "query %s: the aggregator did not take the decision "
-		    "(%s): %s", t->id, cc_querylog_decision_name(decision),
+		    "(%s): %s", t->query_id, cc_querylog_decision_name(decision),
 		    status_text(status, &d, msg, sizeof(msg)));
 out:
 	cc_querylog_free(log);
@@ -799,7 +926,7 @@ current_key(struct worker *w, struct cc_diag *diag)
  * dropped; OUTCOME_RETRY for trouble worth retrying later.
  */
 static enum outcome
-produce(struct worker *w, struct task *t, unsigned chain, unsigned hop,
+produce(struct worker *w, struct cc_worker_task *t, unsigned chain, unsigned hop,
     uint64_t input_size, const struct cc_querykey *key, const char *out_path,
     struct cc_batch **ret_batch)
 {
@@ -817,7 +944,7 @@ produce(struct worker *w, struct task *t, unsigned chain, unsigned hop,
 	in_path[0] = '\0';
 	if (hop == 0) {
 		if ((r = current_key(w, &d)) != 0) {
-			wlog(w, "query %s: origin step postponed: %s", t->id,
+			wlog(w, "query %s: origin step postponed: %s", t->query_id,
 			    d.text);
 			out = OUTCOME_RETRY;
 			goto out;
@@ -826,14 +953,14 @@ produce(struct worker *w, struct task *t, unsigned chain, unsigned hop,
 		    w->signer, t->q, t->qid, key->r, t->y_pub, &d);
 		if (r == CC_ERR_STATE) {
 			/* Rotated between the check and the read: later. */
-			wlog(w, "query %s: origin step postponed: %s", t->id,
+			wlog(w, "query %s: origin step postponed: %s", t->query_id,
 			    d.text);
 			out = OUTCOME_RETRY;
 			goto out;
 		}
 		if (r == CC_ERR_ALLOC || r == CC_ERR_DB) {
 			wlog(w, "query %s: origin step failed here: %s: %s",
-			    t->id, cc_strerror(r), d.text);
+			    t->query_id, cc_strerror(r), d.text);
 			out = OUTCOME_RETRY;
 			goto out;
 		}
@@ -845,7 +972,7 @@ produce(struct worker *w, struct task *t, unsigned chain, unsigned hop,
 			goto out;
 		}
 		wlog(w, "query %s: origin step of chain %u built: %" PRIu32
-		    " records", t->id, chain, cc_batch_count(b));
+		    " records", t->query_id, chain, cc_batch_count(b));
 	} else {
 		/* The input may not be larger than this node relays. */
 		if (input_size > cc_steps_max_batch_bytes(max)) {
@@ -856,13 +983,13 @@ produce(struct worker *w, struct task *t, unsigned chain, unsigned hop,
 			out = report_fail(w, t, msg);
 			goto out;
 		}
-		if (batch_path(in_path, sizeof(in_path), w, t->id, chain, hop,
+		if (batch_path(in_path, sizeof(in_path), w, t->query_id, chain, hop,
 		    "in") != 0) {
 			out = OUTCOME_RETRY;
 			goto out;
 		}
 		snprintf(api, sizeof(api), "/api/v1/node/queries/%s/batches/%u/%u",
-		    t->id, chain, hop);
+		    t->query_id, chain, hop);
 		r = cc_client_download(w->client, api, in_path,
 		    cc_steps_max_batch_bytes(max), CC_STEPS_PART_TIMEOUT, &status,
 		    &d);
@@ -875,14 +1002,14 @@ produce(struct worker *w, struct task *t, unsigned chain, unsigned hop,
 		}
 		if (r != 0 || status >= 500) {
 			wlog(w, "query %s: cannot fetch the input of chain %u hop "
-			    "%u yet: %s", t->id, chain, hop, r != 0 ? d.text :
+			    "%u yet: %s", t->query_id, chain, hop, r != 0 ? d.text :
 			    status_text(status, &d, msg, sizeof(msg)));
 			out = OUTCOME_RETRY;
 			goto out;
 		}
 		if (status < 200 || status > 299) {
 			wlog(w, "query %s: the input of chain %u hop %u is not "
-			    "available (%s); the step is dropped", t->id, chain, hop,
+			    "available (%s); the step is dropped", t->query_id, chain, hop,
 			    status_text(status, &d, msg, sizeof(msg)));
 			goto out;
 		}
@@ -896,17 +1023,17 @@ produce(struct worker *w, struct task *t, unsigned chain, unsigned hop,
 		}
 		if (r != 0) {
 			wlog(w, "query %s: relay of chain %u hop %u failed here: "
-			    "%s: %s", t->id, chain, hop, cc_strerror(r), d.text);
+			    "%s: %s", t->query_id, chain, hop, cc_strerror(r), d.text);
 			out = OUTCOME_RETRY;
 			goto out;
 		}
 		wlog(w, "query %s: relayed chain %u hop %u: %" PRIu32 " records",
-		    t->id, chain, hop, cc_batch_count(b));
+		    t->query_id, chain, hop, cc_batch_count(b));
 	}
 	/* Kept until accepted: a repeated task re-sends these bytes. */
 	if ((r = cc_batch_write_file(b, out_path, &d)) != 0) {
 		wlog(w, "query %s: cannot keep the output of chain %u hop %u: "
-		    "%s", t->id, chain, hop, d.text);
+		    "%s", t->query_id, chain, hop, d.text);
 		out = OUTCOME_RETRY;
 		goto out;
 	}
@@ -928,56 +1055,40 @@ steps_done(const struct cc_querylog_entry *e)
 }
 
 static enum outcome
-task_step(struct worker *w, struct task *t, const json_t *o)
+task_step(struct worker *w, struct cc_worker_task *t)
 {
 	struct cc_querylog *log = NULL;
 	const struct cc_querylog_entry *e = NULL;
 	struct cc_querykey *key = NULL;
 	struct cc_batch *b = NULL;
 	struct cc_diag d = { "" };
-	const json_t *jc, *jh, *ji;
-	char out_path[PATH_BUF], msg[CC_DIAG_MAX + 64], hint[CC_DIAG_MAX];
+	char out_path[PATH_BUF], msg[2 * CC_DIAG_MAX], hint[CC_DIAG_MAX];
 	uint8_t digest[32];
 	enum outcome out = OUTCOME_DONE;
-	unsigned chain, hop, tries;
-	uint64_t input_size;
+	unsigned chain = t->chain, hop = t->hop, tries;
+	uint64_t input_size = t->input_size;
 	int64_t now = (int64_t)time(NULL);
 	long status = 0;
 	size_t i, k = t->q->nnodes;
 	bool created = false, done = false;
 	int r;
 
-	jc = json_object_get(o, "chain");
-	jh = json_object_get(o, "hop");
-	ji = json_object_get(o, "input_size");
-	if (!json_is_integer(jc) || !json_is_integer(jh) ||
-	    !json_is_integer(ji) || json_integer_value(jc) < 0 ||
-	    json_integer_value(jh) < 0 || json_integer_value(ji) < 0 ||
-	    json_integer_value(jc) >= (json_int_t)k ||
-	    json_integer_value(jh) >= (json_int_t)k) {
-		wlog(w, "query %s: step task with a bad chain, hop or input_size;"
-		    " ignored", t->id);
-		goto out;
-	}
-	chain = (unsigned)json_integer_value(jc);
-	hop = (unsigned)json_integer_value(jh);
-	input_size = (uint64_t)json_integer_value(ji);
 	/* The step must be this node's (SPEC 8.2) in the query's own order. */
 	if (t->nnodes != k) {
 		wlog(w, "query %s: the step's node list is not the query's; "
-		    "ignored", t->id);
+		    "ignored", t->query_id);
 		goto out;
 	}
 	for (i = 0; i < k; i++)
 		if (strcmp(t->nodes[i], t->q->nodes[i]) != 0) {
 			wlog(w, "query %s: the step's node list is not the "
-			    "query's; ignored", t->id);
+			    "query's; ignored", t->query_id);
 			goto out;
 		}
 	if (strcmp(t->q->nodes[cc_batch_hop_node((uint16_t)chain,
 	    (uint16_t)hop, (uint16_t)k)], w->cfg->id) != 0) {
 		wlog(w, "query %s: chain %u hop %u is not this node's step; "
-		    "ignored", t->id, chain, hop);
+		    "ignored", t->query_id, chain, hop);
 		goto out;
 	}
 	/*
@@ -988,12 +1099,12 @@ task_step(struct worker *w, struct task *t, const json_t *o)
 	 */
 	for (tries = 0; ; tries++) {
 		if ((r = cc_querylog_read(&log, w->dir, NULL, &d)) != 0) {
-			wlog(w, "query %s: cannot read the query log: %s", t->id,
+			wlog(w, "query %s: cannot read the query log: %s", t->query_id,
 			    d.text);
 			out = OUTCOME_RETRY;
 			goto out;
 		}
-		e = cc_querylog_find(log, t->id);
+		e = cc_querylog_find(log, t->query_id);
 		if (e == NULL || e->decision != CC_QUERYLOG_HELD || tries == 1)
 			break;
 		cc_querylog_free(log);
@@ -1007,7 +1118,7 @@ task_step(struct worker *w, struct task *t, const json_t *o)
 			goto out;  /* delivered and accepted before */
 	if (e != NULL && e->decision == CC_QUERYLOG_HELD) {
 		wlog(w, "query %s: chain %u hop %u is offered, but this node's "
-		    "log still holds the query for a person; later", t->id,
+		    "log still holds the query for a person; later", t->query_id,
 		    chain, hop);
 		e = NULL;
 		goto out;
@@ -1020,18 +1131,18 @@ task_step(struct worker *w, struct task *t, const json_t *o)
 	}
 	if (now > t->deadline) {
 		wlog(w, "query %s: chain %u hop %u offered after the deadline; "
-		    "ignored", t->id, chain, hop);
+		    "ignored", t->query_id, chain, hop);
 		goto out;
 	}
 	/* SPEC 7.4 item 9: one r for the whole query, kept across restarts. */
-	if ((r = cc_querykey_open(&key, w->dir, t->id, t->deadline, &created,
+	if ((r = cc_querykey_open(&key, w->dir, t->query_id, t->deadline, &created,
 	    &d)) != 0) {
-		wlog(w, "query %s: cannot open its key r: %s: %s", t->id,
+		wlog(w, "query %s: cannot open its key r: %s: %s", t->query_id,
 		    cc_strerror(r), d.text);
 		out = OUTCOME_RETRY;
 		goto out;
 	}
-	if (batch_path(out_path, sizeof(out_path), w, t->id, chain, hop,
+	if (batch_path(out_path, sizeof(out_path), w, t->query_id, chain, hop,
 	    "out") != 0) {
 		out = OUTCOME_RETRY;
 		goto out;
@@ -1047,7 +1158,7 @@ task_step(struct worker *w, struct task *t, const json_t *o)
 			goto out;
 		}
 		wlog(w, "query %s: sending the kept output of chain %u hop %u "
-		    "again", t->id, chain, hop);
+		    "again", t->query_id, chain, hop);
 	} else {
 		out = produce(w, t, chain, hop, input_size, key, out_path, &b);
 		if (b == NULL)
@@ -1055,16 +1166,16 @@ task_step(struct worker *w, struct task *t, const json_t *o)
 	}
 	if (*w->opt->stop) {
 		wlog(w, "query %s: stopping; the output of chain %u hop %u is "
-		    "kept for the next start", t->id, chain, hop);
+		    "kept for the next start", t->query_id, chain, hop);
 		goto out;
 	}
 	/* Deliver; a refused commit is retried with the same bytes. */
 	for (tries = 1; ; tries++) {
-		r = cc_steps_deliver(w->client, t->id, (uint16_t)chain,
+		r = cc_steps_deliver(w->client, t->query_id, (uint16_t)chain,
 		    (uint16_t)hop, b, &status, &d);
 		if (r != 0 || status >= 500) {
 			wlog(w, "query %s: cannot deliver chain %u hop %u yet: %s; "
-			    "the output is kept", t->id, chain, hop, r != 0 ?
+			    "the output is kept", t->query_id, chain, hop, r != 0 ?
 			    d.text : status_text(status, &d, hint, sizeof(hint)));
 			out = OUTCOME_RETRY;
 			goto out;
@@ -1076,7 +1187,7 @@ task_step(struct worker *w, struct task *t, const json_t *o)
 		if (status == 404 || status == 403 ||
 		    (status == 409 && tries > 1)) {
 			wlog(w, "query %s: chain %u hop %u is no longer this node's "
-			    "to deliver (%s); dropped", t->id, chain, hop,
+			    "to deliver (%s); dropped", t->query_id, chain, hop,
 			    status_text(status, &d, hint, sizeof(hint)));
 			goto out;
 		}
@@ -1096,26 +1207,26 @@ task_step(struct worker *w, struct task *t, const json_t *o)
 			goto out;
 		}
 		wlog(w, "query %s: the aggregator refused chain %u hop %u (%s); "
-		    "sending it again", t->id, chain, hop,
+		    "sending it again", t->query_id, chain, hop,
 		    status_text(status, &d, hint, sizeof(hint)));
 		if (*w->opt->stop)
 			goto out;
 	}
 	cc_batch_digest(b, digest);
-	if ((r = cc_querylog_step(w->dir, t->id, (uint16_t)chain,
+	if ((r = cc_querylog_step(w->dir, t->query_id, (uint16_t)chain,
 	    (uint16_t)hop, cc_batch_count(b), digest, now, &d)) != 0)
-		wlog(w, "query %s: cannot write the query log: %s", t->id, d.text);
+		wlog(w, "query %s: cannot write the query log: %s", t->query_id, d.text);
 	unlink(out_path);
 	wlog(w, "query %s: chain %u hop %u accepted by the aggregator "
-	    "(%" PRIu32 " records)", t->id, chain, hop, cc_batch_count(b));
+	    "(%" PRIu32 " records)", t->query_id, chain, hop, cc_batch_count(b));
 out:
 	/* After this node's last step (one per chain) r is not needed. */
 	if (done && steps_done(e) + 1 >= k) {
 		cc_querykey_free(key);
 		key = NULL;
-		if (cc_querykey_destroy(w->dir, t->id, NULL, &d) == 0)
+		if (cc_querykey_destroy(w->dir, t->query_id, NULL, &d) == 0)
 			wlog(w, "query %s: all %zu steps of this node done; its "
-			    "key r is destroyed", t->id, k);
+			    "key r is destroyed", t->query_id, k);
 	}
 	cc_batch_free(b);
 	cc_querykey_free(key);
@@ -1124,37 +1235,23 @@ out:
 }
 
 static enum outcome
-task_forget(struct worker *w, const char *id, const json_t *o)
+task_forget(struct worker *w, const struct cc_worker_task *t)
 {
 	struct cc_diag d = { "" };
-	const char *status, *digest = NULL, *reason = NULL;
-	const json_t *jd = json_object_get(o, "result_digest");
-	const json_t *jr = json_object_get(o, "reason");
-	char why[CC_QUERYLOG_REASON_MAX + 1];
+	const char *id = t->query_id;
+	const char *digest = t->has_result_digest ? t->result_digest : NULL;
+	const char *reason = t->has_reason ? t->reason : NULL;
 	bool existed = false;
 	int r;
 
-	status = json_string_value(json_object_get(o, "status"));
-	if (status == NULL || status[0] == '\0' ||
-	    strlen(status) > CC_QUERYLOG_STATUS_MAX) {
-		wlog(w, "query %s: forget task without a status; ignored", id);
-		return OUTCOME_DONE;
-	}
-	if (json_is_string(jd) && hex_valid(json_string_value(jd), 64))
-		digest = json_string_value(jd);
-	if (json_is_string(jr)) {
-		snprintf(why, sizeof(why), "%s", json_string_value(jr));
-		utf8_cut(why, CC_QUERYLOG_REASON_MAX);
-		reason = why;
-	}
 	/* SPEC 7.4 item 10: wipe r and every batch of the query. */
 	if ((r = cc_querykey_destroy(w->dir, id, &existed, &d)) != 0)
 		wlog(w, "query %s: cannot destroy its key r: %s", id, d.text);
 	remove_batches(w, id);
-	if ((r = cc_querylog_ended(w->dir, id, status, digest, reason,
+	if ((r = cc_querylog_ended(w->dir, id, t->status, digest, reason,
 	    (int64_t)time(NULL), &d)) != 0)
 		wlog(w, "query %s: cannot write the query log: %s", id, d.text);
-	wlog(w, "query %s ended: %s%s%s%s%s", id, status,
+	wlog(w, "query %s ended: %s%s%s%s%s", id, t->status,
 	    digest != NULL ? ", result digest " : "", digest != NULL ? digest : "",
 	    reason != NULL ? ": " : "", reason != NULL ? reason : "");
 	return OUTCOME_DONE;
@@ -1163,42 +1260,30 @@ task_forget(struct worker *w, const char *id, const json_t *o)
 static enum outcome
 handle_task(struct worker *w, const json_t *o)
 {
-	struct task t;
+	struct cc_worker_task t;
 	struct cc_diag d = { "" };
 	enum outcome out = OUTCOME_DONE;
+	const char *id = json_string_value(json_object_get(o, "query_id"));
 
-	memset(&t, 0, sizeof(t));
-	t.kind = json_string_value(json_object_get(o, "kind"));
-	t.id = json_string_value(json_object_get(o, "query_id"));
-	if (!json_is_object(o) || t.kind == NULL ||
-	    !cc_querykey_id_valid(t.id)) {
-		wlog(w, "a task without a kind or a valid query_id; ignored");
+	if (cc_worker_task_parse(&t, o, &d) != 0) {
+		wlog(w, "query %.32s: a malformed task: %s; ignored",
+		    cc_querykey_id_valid(id) ? id : "(no valid id)", d.text);
 		return OUTCOME_DONE;
 	}
-	if (sodium_hex2bin(t.qid, sizeof(t.qid), t.id, CC_QUERY_ID_HEX, NULL,
-	    NULL, NULL) != 0)
-		return OUTCOME_DONE;
-	if (strcmp(t.kind, "forget") == 0)
-		return task_forget(w, t.id, o);
-	if (strcmp(t.kind, "approve") != 0 && strcmp(t.kind, "step") != 0) {
-		wlog(w, "query %s: unknown task kind \"%.32s\"; ignored", t.id,
-		    t.kind);
-		return OUTCOME_DONE;
+	switch (t.kind) {
+	case CC_WORKER_TASK_APPROVE:
+		out = task_approve(w, &t);
+		break;
+	case CC_WORKER_TASK_STEP:
+		out = task_step(w, &t);
+		break;
+	case CC_WORKER_TASK_FORGET:
+		out = task_forget(w, &t);
+		break;
 	}
-	if (task_query(&t, o, &d) != 0) {
-		wlog(w, "query %s: %s task is malformed: %s; ignored", t.id,
-		    t.kind, d.text);
-		goto out;
-	}
-	if (strcmp(t.kind, "approve") == 0)
-		out = task_approve(w, &t, o);
-	else
-		out = task_step(w, &t, o);
-out:
-	cc_query_free(t.q);
+	cc_worker_task_clear(&t);
 	return out;
 }
-
 /* One long poll and its tasks. */
 static void
 poll_once(struct worker *w)

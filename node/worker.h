@@ -47,9 +47,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "node/config.h"
 #include "node/keys.h"
 #include "node/policy.h"
+#include "node/querykey.h"
+#include "node/querylog.h"
 #include "node/store.h"
 #include "protocol/error.h"
 #include "protocol/query.h"
@@ -88,6 +92,49 @@ int cc_worker_decide(const struct cc_node_config *cfg,
  * with the rule in diag.
  */
 int cc_worker_reason_check(const char *reason, struct cc_diag *diag);
+
+/* A task from GET /api/v1/node/work (docs/api.md), validated. */
+enum cc_worker_task_kind {
+	CC_WORKER_TASK_APPROVE = 1,
+	CC_WORKER_TASK_STEP,
+	CC_WORKER_TASK_FORGET,
+};
+
+struct cc_worker_task {
+	enum cc_worker_task_kind kind;
+	char query_id[CC_QUERY_ID_HEX + 1];
+	uint8_t qid[CC_QUERY_ID_HEX / 2];
+	/* approve and step */
+	struct cc_query *q;               /* owned */
+	size_t nnodes;                    /* 1..CC_LIMIT_QUERY_NODES */
+	char nodes[CC_LIMIT_QUERY_NODES][CC_LIMIT_NODE_ID + 1];
+	int64_t deadline;                 /* seconds since the epoch */
+	uint8_t y_pub[CC_ELEMENT_BYTES];  /* a valid element */
+	/* approve */
+	char owner[CC_LIMIT_USERNAME + 1];
+	/* step: chain, hop < nnodes; input_size 0 exactly for hop 0 */
+	uint16_t chain;
+	uint16_t hop;
+	uint64_t input_size;
+	/* forget */
+	char status[CC_QUERYLOG_STATUS_MAX + 1];   /* [a-z_]+ */
+	bool has_result_digest;
+	char result_digest[CC_QUERYLOG_DIGEST_HEX + 1];
+	bool has_reason;
+	char reason[CC_QUERYLOG_REASON_MAX + 1];   /* cut to the log's limit */
+};
+
+/*
+ * Validate one task exactly (known fields; fields added to v1 later are
+ * ignored): the query with cc_query_from_json, node ids, the deadline
+ * "YYYY-MM-DDTHH:MM:SSZ", the attribute key a valid element in 64 hex,
+ * and the kind's own fields. CC_ERR_FORMAT (or the query's error) with
+ * the field in diag; *ret_task is then cleared. Clear a parsed task with
+ * cc_worker_task_clear (frees the query).
+ */
+int cc_worker_task_parse(struct cc_worker_task *ret_task, const json_t *o,
+    struct cc_diag *diag);
+void cc_worker_task_clear(struct cc_worker_task *t);
 
 struct cc_worker_options {
 	const char *dir;                  /* the node directory */

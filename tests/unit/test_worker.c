@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "node/config.h"
@@ -334,6 +335,159 @@ test_decide_held_deadline(void **state)
 	assert_non_null(strstr(d.text, "deadline"));
 }
 
+#define YKEY "e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d76"
+
+static json_t *
+task_json(const char *text)
+{
+	json_t *o = json_loads(text, 0, NULL);
+
+	if (o == NULL)
+		fail_msg("bad test JSON: %s", text);
+	return o;
+}
+
+static int
+parse(struct cc_worker_task *t, const char *text, struct cc_diag *d)
+{
+	json_t *o = task_json(text);
+	int r = cc_worker_task_parse(t, o, d);
+
+	json_decref(o);
+	return r;
+}
+
+#define QDOC "{\"title\":\"t\",\"period\":{\"from\":\"2025-01\",\"to\":" \
+	"\"2025-12\"},\"sets\":[{\"label\":\"a\",\"nodes\":[\"bup\"]}," \
+	"{\"label\":\"b\",\"nodes\":[\"skola\"]}]}"
+
+/* Tasks as docs/api.md writes them, and what each field may hold. */
+static void
+test_task_parse(void **state)
+{
+	struct cc_worker_task t;
+	struct cc_diag d = { "" };
+
+	(void)state;
+	assert_int_equal(parse(&t, "{\"kind\":\"approve\",\"query_id\":\"" QA
+	    "\",\"query\":" QDOC ",\"owner\":\"anna\",\"deadline\":"
+	    "\"2026-11-22T12:00:00Z\",\"nodes\":[\"bup\",\"skola\"],"
+	    "\"attribute_key\":\"" YKEY "\",\"later_field\":1}", &d), 0);
+	assert_int_equal(t.kind, CC_WORKER_TASK_APPROVE);
+	assert_string_equal(t.query_id, QA);
+	assert_int_equal(t.qid[0], 0x01);
+	assert_int_equal(t.qid[15], 0xef);
+	assert_string_equal(t.owner, "anna");
+	assert_int_equal(t.deadline, 1795348800);
+	assert_int_equal(t.nnodes, 2);
+	assert_string_equal(t.nodes[1], "skola");
+	assert_non_null(t.q);
+	assert_int_equal(t.q->nsets, 2);
+	cc_worker_task_clear(&t);
+	assert_null(t.q);
+
+	assert_int_equal(parse(&t, "{\"kind\":\"step\",\"query_id\":\"" QA
+	    "\",\"chain\":1,\"hop\":1,\"nodes\":[\"bup\",\"skola\"],\"query\":"
+	    QDOC ",\"attribute_key\":\"" YKEY "\",\"deadline\":"
+	    "\"2026-11-22T12:00:00Z\",\"input_size\":7000}", &d), 0);
+	assert_int_equal(t.kind, CC_WORKER_TASK_STEP);
+	assert_int_equal(t.chain, 1);
+	assert_int_equal(t.hop, 1);
+	assert_int_equal(t.input_size, 7000);
+	cc_worker_task_clear(&t);
+
+	assert_int_equal(parse(&t, "{\"kind\":\"forget\",\"query_id\":\"" QA
+	    "\",\"status\":\"released\",\"result_digest\":\"" YKEY "\","
+	    "\"reason\":null}", &d), 0);
+	assert_int_equal(t.kind, CC_WORKER_TASK_FORGET);
+	assert_string_equal(t.status, "released");
+	assert_true(t.has_result_digest);
+	assert_false(t.has_reason);
+	cc_worker_task_clear(&t);
+	assert_int_equal(parse(&t, "{\"kind\":\"forget\",\"query_id\":\"" QA
+	    "\",\"status\":\"failed\",\"result_digest\":null,"
+	    "\"reason\":\"node bup did not answer\"}", &d), 0);
+	assert_false(t.has_result_digest);
+	assert_string_equal(t.reason, "node bup did not answer");
+	cc_worker_task_clear(&t);
+}
+
+static void
+test_task_parse_refusals(void **state)
+{
+	static const char *const bad[] = {
+		"[]",
+		"{\"kind\":\"approve\"}",
+		"{\"kind\":\"dance\",\"query_id\":\"" QA "\"}",
+		"{\"kind\":\"forget\",\"query_id\":\"" QA "x\",\"status\":\"failed\"}",
+		"{\"kind\":\"forget\",\"query_id\":\"" QA "\"}",
+		"{\"kind\":\"forget\",\"query_id\":\"" QA "\",\"status\":\"Failed\"}",
+		"{\"kind\":\"forget\",\"query_id\":\"" QA "\",\"status\":\"failed\","
+		    "\"result_digest\":\"abc\"}",
+		"{\"kind\":\"forget\",\"query_id\":\"" QA "\",\"status\":\"failed\","
+		    "\"reason\":5}",
+		/* approve: no owner, bad deadline, bad key, bad nodes */
+		"{\"kind\":\"approve\",\"query_id\":\"" QA "\",\"query\":" QDOC
+		    ",\"deadline\":\"2026-11-22T12:00:00Z\",\"nodes\":[\"bup\"],"
+		    "\"attribute_key\":\"" YKEY "\"}",
+		"{\"kind\":\"approve\",\"query_id\":\"" QA "\",\"query\":" QDOC
+		    ",\"owner\":\"a\",\"deadline\":\"2026-11-22 12:00:00\","
+		    "\"nodes\":[\"bup\"],\"attribute_key\":\"" YKEY "\"}",
+		"{\"kind\":\"approve\",\"query_id\":\"" QA "\",\"query\":" QDOC
+		    ",\"owner\":\"a\",\"deadline\":\"2026-11-22T24:00:00Z\","
+		    "\"nodes\":[\"bup\"],\"attribute_key\":\"" YKEY "\"}",
+		"{\"kind\":\"approve\",\"query_id\":\"" QA "\",\"query\":" QDOC
+		    ",\"owner\":\"a\",\"deadline\":\"2026-11-22T12:00:00Z\","
+		    "\"nodes\":[\"bup\"],\"attribute_key\":\"00\"}",
+		"{\"kind\":\"approve\",\"query_id\":\"" QA "\",\"query\":" QDOC
+		    ",\"owner\":\"a\",\"deadline\":\"2026-11-22T12:00:00Z\","
+		    "\"nodes\":[\"bup\"],\"attribute_key\":"
+		    "\"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\"}",
+		"{\"kind\":\"approve\",\"query_id\":\"" QA "\",\"query\":" QDOC
+		    ",\"owner\":\"a\",\"deadline\":\"2026-11-22T12:00:00Z\","
+		    "\"nodes\":[\"Bup\"],\"attribute_key\":\"" YKEY "\"}",
+		"{\"kind\":\"approve\",\"query_id\":\"" QA "\",\"query\":" QDOC
+		    ",\"owner\":\"a\",\"deadline\":\"2026-11-22T12:00:00Z\","
+		    "\"nodes\":[],\"attribute_key\":\"" YKEY "\"}",
+		"{\"kind\":\"approve\",\"query_id\":\"" QA "\",\"query\":{},"
+		    "\"owner\":\"a\",\"deadline\":\"2026-11-22T12:00:00Z\","
+		    "\"nodes\":[\"bup\"],\"attribute_key\":\"" YKEY "\"}",
+		/* step: chain or hop out of range, input_size wrong for hop */
+		"{\"kind\":\"step\",\"query_id\":\"" QA "\",\"chain\":2,\"hop\":0,"
+		    "\"nodes\":[\"bup\",\"skola\"],\"query\":" QDOC ",\"attribute_key\":"
+		    "\"" YKEY "\",\"deadline\":\"2026-11-22T12:00:00Z\",\"input_size\":0}",
+		"{\"kind\":\"step\",\"query_id\":\"" QA "\",\"chain\":0,\"hop\":-1,"
+		    "\"nodes\":[\"bup\",\"skola\"],\"query\":" QDOC ",\"attribute_key\":"
+		    "\"" YKEY "\",\"deadline\":\"2026-11-22T12:00:00Z\",\"input_size\":0}",
+		"{\"kind\":\"step\",\"query_id\":\"" QA "\",\"chain\":0,\"hop\":0,"
+		    "\"nodes\":[\"bup\",\"skola\"],\"query\":" QDOC ",\"attribute_key\":"
+		    "\"" YKEY "\",\"deadline\":\"2026-11-22T12:00:00Z\",\"input_size\":9}",
+		"{\"kind\":\"step\",\"query_id\":\"" QA "\",\"chain\":0,\"hop\":1,"
+		    "\"nodes\":[\"bup\",\"skola\"],\"query\":" QDOC ",\"attribute_key\":"
+		    "\"" YKEY "\",\"deadline\":\"2026-11-22T12:00:00Z\",\"input_size\":0}",
+		"{\"kind\":\"step\",\"query_id\":\"" QA "\",\"chain\":0,\"hop\":1,"
+		    "\"nodes\":[\"bup\",\"skola\"],\"query\":" QDOC ",\"attribute_key\":"
+		    "\"" YKEY "\",\"deadline\":\"2026-11-22T12:00:00Z\","
+		    "\"input_size\":1e3}",
+	};
+	struct cc_worker_task t;
+	struct cc_diag d;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		d.text[0] = '\0';
+		if (parse(&t, bad[i], &d) == 0)
+			fail_msg("task %zu was accepted", i);
+		assert_true(d.text[0] != '\0');
+		assert_null(t.q);
+		assert_int_equal(t.kind, 0);
+	}
+	assert_int_equal(cc_worker_task_parse(NULL, NULL, NULL),
+	    CC_ERR_INVALID_ARGUMENT);
+	cc_worker_task_clear(NULL);
+}
+
 int
 main(void)
 {
@@ -347,6 +501,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rule_per_day, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decide_arguments, setup, teardown),
 		cmocka_unit_test(test_reason_check),
+		cmocka_unit_test(test_task_parse),
+		cmocka_unit_test(test_task_parse_refusals),
 		cmocka_unit_test_setup_teardown(test_decide_held_local, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decide_held_deadline, setup,
 		    teardown),
