@@ -120,7 +120,8 @@ export function barChart(result, combination, { titleId, descId }) {
   const cells = result.cells.filter((c) => comboKey(c.combination) === key);
   const bands = result.age_bands || [];
   const sexes = result.breakdown.includes('sex') ? ['F', 'M'] : [null];
-  const max = niceMax(Math.max(0, ...cells.filter((c) => !c.suppressed).map((c) => c.count)));
+  // Counts are whole numbers: at least 0..5 so the ticks are 0, 1, 2, ...
+  const max = niceMax(Math.max(5, ...cells.filter((c) => !c.suppressed).map((c) => c.count)));
   const width = 640;
   const height = 300;
   const m = { top: 20, right: 12, bottom: 48, left: 52 };

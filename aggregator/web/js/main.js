@@ -42,7 +42,7 @@ function updateShell() {
   who.hidden = !signedIn;
   logout.hidden = !signedIn;
   if (signedIn) {
-    put(clear(who), 
+    put(clear(who),
       h('span', { class: 'who-name', text: state.user.username }),
       ' ',
       h('span', { class: 'who-role', text: t(`role.${state.user.role}`) }),
@@ -62,7 +62,7 @@ function updateShell() {
 }
 
 function forbidden(main) {
-  put(main, 
+  put(main,
     h('h1', { tabindex: '-1', text: t('error.forbidden_title') }),
     h('p', { text: t('error.forbidden_text') }),
   );

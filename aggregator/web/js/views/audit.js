@@ -56,7 +56,7 @@ function draw(body, data) {
     const match = f ? entries.filter((e) => [e.actor, e.event, eventName(e.event), detailText(e.detail), String(e.seq)]
       .some((s) => String(s).toLowerCase().includes(f))) : entries;
     const shown = match.slice(0, view.shown);
-    put(clear(tableBox), 
+    put(clear(tableBox),
       h('p', { role: 'status', class: 'hint', text: t('audit.showing', { shown: shown.length, count: match.length }) }),
       h('div', { class: 'table-wrap' },
         h('table', { class: 'data audit', id: 'audit-table' },

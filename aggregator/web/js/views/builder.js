@@ -207,7 +207,7 @@ function problems() {
 export function renderBuilder(main, ctx) {
   document.title = `${t('builder.title')} – crosscount`;
   const body = h('div', { class: 'builder-body' }, h('p', { class: 'loading', text: t('app.loading') }));
-  put(main, 
+  put(main,
     h('h1', { text: t('builder.title') }),
     h('p', { class: 'lead', text: t('builder.intro') }),
     body,
@@ -392,7 +392,7 @@ function setEditor(s, i, redraw, refresh) {
   };
   const nodesBox = h('fieldset', { id: `nodes-${s.key}` },
     h('legend', { text: t('builder.nodes_legend', { n }) }),
-    fed.nodes.map((node) => {
+    h('div', { class: 'node-grid' }, fed.nodes.map((node) => {
       const id = `node-${s.key}-${node.id}`;
       const other = usedElsewhere.get(node.id);
       const disabled = !usable(node) || other !== undefined;
@@ -421,7 +421,7 @@ function setEditor(s, i, redraw, refresh) {
           h('span', { class: 'node-id', text: node.id }), ' ',
           h('span', { class: 'node-sector', text: sectorName(node.sector) })),
         h('span', { class: 'node-note', id: `${id}-note`, text: note }));
-    }));
+    })));
   drawCats();
   const removeBtn = h('button', {
     type: 'button', class: 'link-button danger', text: t('builder.remove_set_label', { n }),
@@ -510,7 +510,7 @@ function updateSummary(summary) {
 
   const setNames = draft.sets.map((s, i) => s.label.trim() || t('builder.set_legend', { n: i + 1 }));
   const minCellText = Number.isInteger(mc) ? mc : '?';
-  put(clear(summary), 
+  put(clear(summary),
     h('h2', { id: 'summary-heading', text: t('builder.summary') }),
     h('dl', { class: 'facts' },
       h('dt', { text: t('builder.sum_sets') }), h('dd', { text: setNames.join(', ') || '–' }),

@@ -48,7 +48,7 @@ export function renderLogin(main, { onLogin }) {
       submit.disabled = false;
     }
   });
-  put(main, 
+  put(main,
     h('section', { class: 'login card' },
       h('h1', { text: t('login.title') }),
       h('p', { class: 'lead', text: t('login.intro') }),

@@ -11,7 +11,7 @@ export function renderQueries(main, ctx) {
   const titleKey = all ? 'queries.title_all' : 'queries.title';
   document.title = `${t(titleKey)} – crosscount`;
   const body = h('div', {}, h('p', { class: 'loading', text: t('app.loading') }));
-  put(main, 
+  put(main,
     h('h1', { text: t(titleKey) }),
     h('p', { class: 'lead', text: t(all ? 'queries.intro_all' : 'queries.intro') }),
     ctx.canSubmit ? h('p', { class: 'no-print' }, h('a', { class: 'button primary', href: '#/new', text: t('queries.new') })) : null,

@@ -19,7 +19,7 @@ export function renderQuery(main, ctx, id) {
   const progress = h('section', { class: 'progress', 'aria-labelledby': 'progress-heading' });
   const resultBox = h('section', { class: 'result', id: 'result', 'aria-labelledby': 'result-heading', hidden: true });
   const errorBox = h('div', { class: 'alert error', role: 'alert', hidden: true });
-  put(main, 
+  put(main,
     h('p', { class: 'breadcrumb no-print' }, h('a', { href: '#/queries', text: t('query.back') })),
     heading, errorBox, progress, resultBox,
   );
@@ -104,9 +104,15 @@ function drawProgress(box, q) {
 
   let message = null;
   if (q.status === 'failed' || q.status === 'rejected') {
+    // A rejection in the user's language from the nodes' own words; the
+    // aggregator's sentence (English) for anything else.
+    const rejecters = q.nodes.filter((n) => n.approval === 'rejected');
+    const reasons = q.status === 'rejected' && rejecters.length
+      ? rejecters.map((n) => h('p', { text: n.reason ? t('query.rejected_by', { node: n.id, reason: n.reason }) : t('query.rejected_by_no_reason', { node: n.id }) }))
+      : [h('p', { text: q.reason ? t('query.reason', { reason: q.reason }) : t('query.no_reason') })];
     message = h('div', { class: 'alert error', role: 'alert', id: 'query-reason' },
       h('p', { class: 'alert-title', text: t(`query.${q.status}_title`) }),
-      h('p', { text: q.reason ? t('query.reason', { reason: q.reason }) : t('query.no_reason') }),
+      reasons,
       h('p', { text: t(`query.${q.status}_next`) }));
   } else if (!terminal) {
     message = h('p', { class: 'alert info', text: t(`query.explain_${q.status}`) });
@@ -114,7 +120,9 @@ function drawProgress(box, q) {
 
   const nodeRows = q.nodes.map((n) => h('tr', { 'data-node': n.id },
     h('th', { scope: 'row', text: n.id }),
-    h('td', {}, h('span', { class: `badge approval-${n.approval}`, text: approvalName(n.approval) })),
+    h('td', {}, terminal && n.approval === 'pending'
+      ? h('span', { class: 'badge approval-none', text: t('approval.none') })
+      : h('span', { class: `badge approval-${n.approval}`, text: approvalName(n.approval) })),
     h('td', {},
       h('progress', { max: String(n.steps_total || 1), value: String(n.steps_done), 'aria-label': t('query.steps_of_node', { node: n.id }) }),
       ' ', h('span', { text: t('query.steps', { done: n.steps_done, total: n.steps_total }) })),
@@ -125,11 +133,7 @@ function drawProgress(box, q) {
       h('progress', { max: String(c.hops_total || 1), value: String(c.hops_done), 'aria-label': t('query.chain_from', { origin: c.origin }) }),
       ' ', h('span', { text: t('query.steps', { done: c.hops_done, total: c.hops_total }) }))));
 
-  put(clear(box), 
-    h('h2', { id: 'progress-heading', class: terminal ? 'no-print' : null, text: t('query.progress') }),
-    facts,
-    message,
-    h('div', { class: ['progress-detail', terminal && 'no-print'] },
+  const detail = h('div', { class: ['progress-detail', terminal && 'no-print'] },
       h('p', { class: 'overall' },
         h('label', { for: 'overall-progress', text: t('query.overall') }), ' ',
         h('progress', { id: 'overall-progress', max: String(totalSteps || 1), value: String(doneSteps) }), ' ',
@@ -156,8 +160,14 @@ function drawProgress(box, q) {
       q.query ? h('details', { class: 'query-doc', open: wasOpen.has('query-doc') },
         h('summary', { text: t('query.show_document') }),
         h('pre', { class: 'json', tabindex: '0', 'aria-label': t('query.show_document') },
-          h('code', { text: JSON.stringify(q.query, null, 2) }))) : null),
-  );
+          h('code', { text: JSON.stringify(q.query, null, 2) }))) : null);
+  put(clear(box),
+    h('h2', { id: 'progress-heading', text: t(terminal ? 'query.about' : 'query.progress') }),
+    facts,
+    message,
+    // Once the query has ended its steps are history: folded away.
+    terminal ? h('details', { class: 'steps-detail no-print', open: wasOpen.has('steps-detail no-print') },
+      h('summary', { text: t('query.show_steps') }), detail) : detail);
 }
 
 const comboKey = (c) => c.join('\u0000');
@@ -290,7 +300,7 @@ async function drawResult(box, q, r) {
   }
 
   const csvName = `crosscount-${r.id}.csv`;
-  put(clear(box), 
+  put(clear(box),
     h('h2', { id: 'result-heading', text: t('result.title') }),
     h('p', { class: 'lead', text: t('result.intro') }),
     h('div', { class: 'actions no-print' },
