@@ -62,7 +62,7 @@ trap 'exit 130' INT TERM
 
 setup_fail() { echo "FAIL $1"; sed 's/^/     /' "$2" | tail -20; echo "0 passed, 1 failed"; exit 1; }
 
-"$synthbin" --out "$work/synth" --children 3000 --seed 5 --year 2025 >"$work/synth.out" 2>&1 ||
+"$synthbin" --out "$work/synth" --children "${CC_BROWSER_CHILDREN:-12000}" --seed 5 --year 2025 >"$work/synth.out" 2>&1 ||
   setup_fail "crosscount-synth" "$work/synth.out"
 # Nodes that wait for a person: the test sees "awaiting approval", then
 # approves one query and rejects another with crosscount-node.

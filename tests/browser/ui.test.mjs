@@ -118,6 +118,17 @@ async function shot(name, { fullPage = true } = {}) {
   screenshots.push(file);
 }
 
+// The same page on a phone-sized screen (390x844): the first screen and
+// the whole page; then back to 1280x800.
+async function shotNarrow(name, scrollTo = null) {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(250);
+  if (scrollTo) await page.locator(scrollTo).scrollIntoViewIfNeeded();
+  await shot(`${name}-390`, { fullPage: false });
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.waitForTimeout(100);
+}
+
 async function cspViolations() {
   return page.evaluate(() => window.__csp || []);
 }
@@ -247,6 +258,7 @@ await check('logged out: only the sign-in form, in Swedish, CSP header on the pa
   assert.equal(await page.locator('label[for=login-username]').textContent(), 'Användarnamn');
 });
 await shot('01-login-1280');
+await shotNarrow('01-login');
 await check('axe: sign-in page', () => axe('sign-in'));
 
 await check('logged out: the API answers 401 to every user endpoint', async () => {
@@ -366,6 +378,7 @@ await check('query builder: problems are listed and block sending', async () => 
   await page.waitForSelector('#builder-problems.ok');
 });
 await shot('02-builder-1280');
+await shotNarrow('02-builder');
 await check('axe: query builder', () => axe('builder'));
 
 let queryId = null;
@@ -466,6 +479,8 @@ await check('result: the Euler diagram and the bar chart are drawn (SVG with lab
 });
 await shot('04-result-1280');
 await shot('04-result-1280-viewport', { fullPage: false });
+await shotNarrow('04-result');
+await shotNarrow('04-result-table', '#result-table');
 await check('axe: result', () => axe('result'));
 
 await check('CSV download equals GET .../result.csv and the JSON cells', async () => {
@@ -644,6 +659,7 @@ await check('auditor: audit log with the chain verified, as GET /api/v1/audit sa
   await page.fill('#audit-filter', '');
 });
 await shot('11-audit-1280');
+await shotNarrow('11-audit');
 await check('axe: audit log', () => axe('audit'));
 
 await check('auditor: sees every query and its result, cannot submit', async () => {
@@ -665,7 +681,7 @@ await check('auditor: sees every query and its result, cannot submit', async () 
   await page.goto(`${base}/#/queries/${queryId}`);
   await page.waitForSelector('#result-table');
 });
-await shot('12-auditor-result-390', { fullPage: false });
+await shot('12-auditor-result-1280', { fullPage: false });
 
 await check('state changes need the CSRF header even with the session cookie', async () => {
   const status = await page.evaluate(async () => {
