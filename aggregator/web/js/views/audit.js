@@ -40,6 +40,21 @@ function detailText(detail) {
     .join(' · ');
 }
 
+// One line per field; a query id links to the query, hashes are code.
+function detailList(detail) {
+  if (!detail || typeof detail !== 'object') return null;
+  const items = Object.entries(detail).filter(([k]) => k !== 'document');
+  if (items.length === 0) return null;
+  return h('ul', { class: 'detail-list' }, items.map(([k, v]) => {
+    const value = typeof v === 'object' ? JSON.stringify(v) : String(v);
+    let shown;
+    if (k === 'query' && /^[0-9a-f]{32}$/.test(value)) shown = h('a', { href: `#/queries/${value}` }, h('code', { text: value }));
+    else if (/^[0-9a-f]{32,}$/.test(value)) shown = h('code', { text: value });
+    else shown = h('span', { text: value });
+    return h('li', {}, h('span', { class: 'detail-key', text: `${k}: ` }), shown);
+  }));
+}
+
 function draw(body, data) {
   const entries = [...(data.entries || [])].sort((a, b) => b.seq - a.seq);
   const verdict = data.verified
@@ -73,7 +88,7 @@ function draw(body, data) {
             h('td', { text: e.actor }),
             h('td', {}, h('span', { text: eventName(e.event) }), h('br'), h('code', { class: 'event-code', text: e.event })),
             h('td', { class: 'detail' },
-              h('span', { text: detailText(e.detail) }),
+              detailList(e.detail),
               e.hash ? h('span', { class: 'hash', title: t('audit.hash'), text: `${t('audit.hash')}: ${e.hash.slice(0, 16)}…` }) : null)))))),
       match.length > shown.length ? h('div', { class: 'actions' }, h('button', {
         type: 'button', class: 'secondary', text: t('audit.more'),

@@ -417,10 +417,11 @@ function setEditor(s, i, redraw, refresh) {
             if (again) again.focus();
           },
         }),
-        h('label', { for: id },
-          h('span', { class: 'node-id', text: node.id }), ' ',
-          h('span', { class: 'node-sector', text: sectorName(node.sector) })),
-        h('span', { class: 'node-note', id: `${id}-note`, text: note }));
+        h('div', { class: 'node-text' },
+          h('label', { for: id },
+            h('span', { class: 'node-id', text: node.id }), ' ',
+            h('span', { class: 'node-sector', text: sectorName(node.sector) })),
+          h('span', { class: 'node-note', id: `${id}-note`, text: note })));
     })));
   drawCats();
   const removeBtn = h('button', {
