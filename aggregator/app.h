@@ -37,5 +37,7 @@ extern const struct cc_route cc_api_query_routes[];
 extern const size_t cc_api_query_nroutes;
 extern const struct cc_route cc_api_node_routes[];
 extern const size_t cc_api_node_nroutes;
+extern const struct cc_route cc_api_audit_routes[];
+extern const size_t cc_api_audit_nroutes;
 
 #endif

@@ -501,7 +501,7 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(app->base, NULL);
 }
 
-/* The user, query and node routes in one table (docs/api.md). */
+/* The user, query, node and audit routes in one table (docs/api.md). */
 static struct cc_route *
 all_routes(size_t *ret_n)
 {
@@ -512,6 +512,7 @@ all_routes(size_t *ret_n)
 		{ cc_api_user_routes, cc_api_user_nroutes },
 		{ cc_api_query_routes, cc_api_query_nroutes },
 		{ cc_api_node_routes, cc_api_node_nroutes },
+		{ cc_api_audit_routes, cc_api_audit_nroutes },
 	};
 	struct cc_route *all;
 	size_t i, n = 0, off = 0;
