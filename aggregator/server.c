@@ -35,7 +35,7 @@ struct cc_server {
 	void *ctx;
 	char *web_root;
 	uint16_t port;
-	int live_connections;
+	struct server_conns *conns;
 };
 
 struct cc_request {
@@ -55,18 +55,31 @@ struct cc_request {
 	char peer[64];
 };
 
-/* Live TLS connections are counted through the SSL objects' ex_data. */
+/*
+ * Live TLS connections are counted through the SSL objects' ex_data.
+ * libevent may finalize a connection's bufferevent (and so its SSL) after
+ * the server is freed, so the count lives in its own allocation: freed by
+ * the server if no connection is left, else by the last connection.
+ */
+struct server_conns {
+	int live;
+	bool orphaned;   /* the server is gone */
+};
+
 static int server_ssl_index = -1;
 
 static void
 server_ssl_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
     long argl, void *argp)
 {
-	struct cc_server *s = ptr;
+	struct server_conns *conns = ptr;
 
 	(void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
-	if (s != NULL)
-		s->live_connections--;
+	if (conns == NULL)
+		return;
+	conns->live--;
+	if (conns->orphaned && conns->live == 0)
+		free(conns);
 }
 
 /*
@@ -80,7 +93,7 @@ server_bevcb(struct event_base *base, void *arg)
 {
 	struct cc_server *s = arg;
 	SSL *ssl;
-	bool over = s->live_connections >= CC_LIMIT_HTTP_CONNECTIONS;
+	bool over = s->conns->live >= CC_LIMIT_HTTP_CONNECTIONS;
 
 	/*
 	 * Out of memory here leaves no safe answer: evhttp would serve the
@@ -88,8 +101,8 @@ server_bevcb(struct event_base *base, void *arg)
 	 */
 	if ((ssl = SSL_new(over ? s->refuse : s->tls)) == NULL)
 		abort();
-	if (SSL_set_ex_data(ssl, server_ssl_index, s) == 1)
-		s->live_connections++;
+	if (SSL_set_ex_data(ssl, server_ssl_index, s->conns) == 1)
+		s->conns->live++;
 	return bufferevent_openssl_socket_new(base, -1, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 }
@@ -161,7 +174,8 @@ cc_server_new(struct cc_server **ret_server, struct event_base *base,
 	    (server_ssl_index = SSL_get_ex_new_index(0, NULL, NULL, NULL,
 	    server_ssl_free)) < 0)
 		goto out;
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->conns = calloc(1, sizeof(*s->conns))) == NULL) {
 		r = CC_ERR_ALLOC;
 		goto out;
 	}
@@ -226,6 +240,12 @@ cc_server_free(struct cc_server *s)
 	SSL_CTX_free(s->tls);
 	SSL_CTX_free(s->refuse);
 	free(s->web_root);
+	if (s->conns != NULL) {
+		if (s->conns->live == 0)
+			free(s->conns);
+		else
+			s->conns->orphaned = true;
+	}
 	free(s);
 }
 
