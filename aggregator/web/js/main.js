@@ -80,7 +80,7 @@ async function route() {
   if (!state.user) {
     state.cleanup = renderLogin(main, { onLogin: signedIn });
     updateShell();
-    focusHeading(main, r.name !== state.lastRoute);
+    focusHeading(main, state.lastRoute !== null && state.lastRoute !== 'login');
     state.lastRoute = 'login';
     return;
   }
@@ -111,7 +111,8 @@ async function route() {
       document.title = `${t('error.notfound_title')} – crosscount`;
   }
   const key = r.name + (r.id || '');
-  focusHeading(main, key !== state.lastRoute);
+  // Not on the first page after loading: there the skip link comes first.
+  focusHeading(main, state.lastRoute !== null && key !== state.lastRoute);
   state.lastRoute = key;
 }
 
@@ -166,6 +167,11 @@ async function boot() {
   });
   document.getElementById('lang-switch').setAttribute('lang', otherLang());
   document.getElementById('logout').addEventListener('click', signOut);
+  // The skip link must not touch the hash: the hash is the router's.
+  document.querySelector('.skip-link').addEventListener('click', (e) => {
+    e.preventDefault();
+    document.getElementById('main').focus();
+  });
   api.setUnauthenticatedHandler(sessionLost);
   if (api.hasCsrf()) {
     try {
