@@ -261,6 +261,19 @@ await shot('01-login-1280');
 await shotNarrow('01-login');
 await check('axe: sign-in page', () => axe('sign-in'));
 
+await check('keyboard: the first Tab reaches "skip to content", which moves focus to the page', async () => {
+  await page.goto(`${base}/#/login`);
+  await page.reload();
+  await page.waitForSelector('#login-username');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.className), 'skip-link');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Hoppa till innehållet');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Tab');
+  const next = await page.evaluate(() => document.activeElement.id);
+  assert.equal(next, 'login-username');
+});
+
 await check('logged out: the API answers 401 to every user endpoint', async () => {
   for (const p of ['/me', '/federation', '/queries', '/audit', '/queries/00000000000000000000000000000000',
     '/queries/00000000000000000000000000000000/result', '/queries/00000000000000000000000000000000/result.csv']) {
