@@ -286,7 +286,8 @@ async function drawResult(box, q, r) {
       const combo = regions.find((x) => comboKey(x.combination) === select.value) || chosen;
       chartChoice.set(r.id, comboKey(combo.combination));
       caption.textContent = t('chart.bars_title', { combination: comboName(r, combo.combination) });
-      desc.textContent = `${comboOthers(r, combo.combination)}. ${t('chart.bars_desc')}`;
+      const others = comboOthers(r, combo.combination);
+      desc.textContent = `${others.charAt(0).toUpperCase()}${others.slice(1)}. ${t('chart.bars_desc')}`;
       put(clear(chartBox), barChart(r, combo.combination, { titleId: 'bars-title', descId: 'bars-desc' }));
     };
     select.addEventListener('change', draw);
