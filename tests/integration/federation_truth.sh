@@ -26,6 +26,25 @@ year=2025
 
 fed_start --nodes skola:school,soc:social,soc2:social,bup:health --auto-approve
 
+# deploy/local-federation's own contract.
+check_rc 0 "local-federation --help" "$lf" --help
+check_rc 2 "local-federation start without --nodes" "$lf" start "$work/other"
+check_rc 2 "local-federation start with a bad sector" "$lf" start "$work/other" --nodes a:school,b:police
+check_rc 1 "local-federation start refuses the running federation" \
+  "$lf" start "$fed" --nodes skola:school
+cp "$work/last.out" "$work/refusal.txt"
+check "the refusal says it is running" grep -q 'is running' "$work/refusal.txt"
+check_rc 1 "local-federation import into an unknown node" \
+  "$lf" import "$fed" nowhere "$work/synth/bup.csv"
+check "start printed every field" python3 -c '
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+assert set(d) == {"aggregator_url", "token", "ca", "web_user", "web_password", "nodes", "dir"}, set(d)
+assert sorted(d["nodes"]) == ["bup", "skola", "soc", "soc2"]
+assert all(os.path.isfile(p + "/node.conf") for p in d["nodes"].values())
+assert os.path.isfile(d["ca"]) and d["aggregator_url"].startswith("https://127.0.0.1:")
+assert oct(os.stat(d["dir"] + "/federation.json").st_mode & 0o777) == "0o600"' "$work/fed.json"
+
 # skola: column names from synth's manifest (Swedish headers); soc: given
 # explicitly; soc2 and bup: the default names.
 check "import skola (manifest says Swedish headers)" \
@@ -201,5 +220,26 @@ text = "\n".join(a + " " + e + " " + d for a, e, d in
 bad = re.findall(r"(?<![0-9a-f])[0-9]{6}-?[0-9]{4}(?![0-9a-f])", text)
 assert not bad, "%d identity-shaped numbers" % len(bad)
 PY
+
+# stop: stops every member by pid, and never a process it did not start,
+# even one whose pid is written in DIR/pids.
+sleep 1000 </dev/null >/dev/null 2>&1 &
+decoy=$!
+extra_pids+=("$decoy")
+decoy_start=$(awk '{ print $22 }' "/proc/$decoy/stat")
+echo "node:decoy $decoy $decoy_start" >>"$fed/pids"
+members=$(awk '$1 != "node:decoy" { print $2 }' "$fed/pids")
+check "local-federation stop" "$lf" stop "$fed"
+cp "$work/last.out" "$work/stop.txt"
+check "stop names the aggregator and the four nodes" \
+  bash -c '[ "$(grep -c "^stopped " "$1")" -eq 5 ]' _ "$work/stop.txt"
+# (an exited process lingers until its parent, init here, reaps it)
+check "every member is gone" bash -c 'for i in $(seq 50); do
+  alive=0; for p in $1; do kill -0 "$p" 2>/dev/null && alive=1; done
+  [ "$alive" -eq 0 ] && exit 0; sleep 0.1; done; exit 1' _ "$members"
+check "a process it did not start is left alone" kill -0 "$decoy"
+check_rc 0 "stop again: nothing to stop" "$lf" stop "$fed"
+cp "$work/last.out" "$work/stop2.txt"
+check "stop again says nothing was running" grep -q 'nothing was running' "$work/stop2.txt"
 
 finish
