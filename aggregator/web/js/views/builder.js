@@ -284,7 +284,7 @@ function build(body, ctx) {
   const monthField = (id, key, prop) => h('div', { class: 'field field-inline' },
     h('label', { for: id, text: t(key) }),
     h('input', {
-      id, type: 'month', value: draft[prop], pattern: '[0-9]{4}-[0-9]{2}', placeholder: 'ÅÅÅÅ-MM',
+      id, type: 'month', value: draft[prop], pattern: '[0-9]{4}-[0-9]{2}', placeholder: t('builder.month_placeholder'),
       'aria-describedby': 'period-hint',
       oninput: (e) => { draft[prop] = e.target.value; refresh(); },
     }));

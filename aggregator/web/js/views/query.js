@@ -178,6 +178,7 @@ function comboName(result, combo) {
 }
 
 function comboOthers(result, combo) {
+  if (result.labels.length === 1) return '';
   const others = result.labels.filter((l) => !combo.includes(l));
   return others.length ? t('result.not_in', { sets: others.join(', ') }) : t('result.in_all');
 }
@@ -227,7 +228,7 @@ async function drawResult(box, q, r) {
     return h('tr', { 'data-combination': reg.combination.join(' + ') },
       h('th', { scope: 'row' },
         h('span', { class: 'combo', text: name }),
-        h('span', { class: 'combo-others', text: comboOthers(r, reg.combination) })),
+        r.labels.length > 1 ? h('span', { class: 'combo-others', text: comboOthers(r, reg.combination) }) : null),
       bands.map((b) => sexes.map((s) => {
         const c = cellMap.get(`${key}|${b ?? ''}|${s ?? ''}`);
         if (!c) return h('td', { class: 'num', text: '' });
@@ -287,14 +288,14 @@ async function drawResult(box, q, r) {
       chartChoice.set(r.id, comboKey(combo.combination));
       caption.textContent = t('chart.bars_title', { combination: comboName(r, combo.combination) });
       const others = comboOthers(r, combo.combination);
-      desc.textContent = `${others.charAt(0).toUpperCase()}${others.slice(1)}. ${t('chart.bars_desc')}`;
+      desc.textContent = others ? `${others.charAt(0).toUpperCase()}${others.slice(1)}. ${t('chart.bars_desc')}` : t('chart.bars_desc');
       put(clear(chartBox), barChart(r, combo.combination, { titleId: 'bars-title', descId: 'bars-desc' }));
     };
     select.addEventListener('change', draw);
     barFig = h('figure', { class: 'chart-figure' },
       h('figcaption', {}, caption, desc),
-      h('div', { class: 'field field-inline no-print' },
-        h('label', { for: 'bar-combination', text: t('chart.bars_choose') }), select),
+      regions.length > 1 ? h('div', { class: 'field field-inline no-print' },
+        h('label', { for: 'bar-combination', text: t('chart.bars_choose') }), select) : null,
       chartBox,
       barLegend(r));
     draw();
@@ -310,7 +311,8 @@ async function drawResult(box, q, r) {
     h('div', { class: 'result-grid' },
       h('div', {}, h('div', { class: 'table-wrap' }, setTotals)),
       protect),
-    h('div', { class: 'charts' }, eulerFig, barFig),
+    // One group overlaps nothing: no diagram of overlaps then.
+    h('div', { class: 'charts' }, r.labels.length > 1 ? eulerFig : null, barFig),
     h('h3', { text: t('result.table_heading') }),
     h('p', { class: 'hint', text: t('result.table_hint') }),
     h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'result-table-caption' }, table),
@@ -319,7 +321,6 @@ async function drawResult(box, q, r) {
     h('p', { class: 'print-only', text: t('result.printed', { time: formatTime(new Date().toISOString()) }) }),
   );
   table.querySelector('caption').id = 'result-table-caption';
-  const euler = await eulerDiagram(r, { titleId: 'euler-title', descId: 'euler-desc' });
   const holder = box.querySelector('#euler');
-  if (holder) put(clear(holder), euler);
+  if (holder) put(clear(holder), await eulerDiagram(r, { titleId: 'euler-title', descId: 'euler-desc' }));
 }
