@@ -76,6 +76,16 @@ trap 'exit 130' INT TERM
 
 # Print the summary line and exit with the right status.
 finish() {
+  # Stop the federation first: a sanitizer build reports leaks at exit.
+  if [ -f "$fed/pids" ]; then "$lf" stop "$fed" >/dev/null 2>&1; fi
+  if grep -q -E 'ERROR: (Address|Leak|UndefinedBehavior)Sanitizer|runtime error:' \
+      "$fed"/logs/*.log 2>/dev/null; then
+    bad "a process of the federation reported a sanitizer error:"
+    grep -h -A12 -E 'ERROR: (Address|Leak|UndefinedBehavior)Sanitizer|runtime error:' \
+      "$fed"/logs/*.log | head -40 | sed 's/^/     /'
+  else
+    ok "no sanitizer report in any process's log"
+  fi
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]
   exit $?
