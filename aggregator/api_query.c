@@ -87,7 +87,7 @@ api_query_list(struct cc_request *req, void *ctx)
 	int r, rc;
 	bool all = api_query_sees_all(caller);
 
-	r = cc_store_prepare(app->store, &st, all ?
+	r = cc_agg_store_prepare(app->store, &st, all ?
 	    "SELECT id, title, status, submitted, owner FROM queries "
 	    "ORDER BY submitted DESC, id LIMIT ?" :
 	    "SELECT id, title, status, submitted, owner FROM queries "
@@ -97,7 +97,7 @@ api_query_list(struct cc_request *req, void *ctx)
 	if ((!all && sqlite3_bind_text(st, 1, caller->username, -1,
 	    SQLITE_TRANSIENT) != SQLITE_OK) ||
 	    sqlite3_bind_int(st, all ? 1 : 2, API_QUERY_LIST_MAX) != SQLITE_OK) {
-		r = cc_store_fail(app->store, &diag);
+		r = cc_agg_store_fail(app->store, &diag);
 		goto fail;
 	}
 	if ((list = json_array()) == NULL) {
@@ -122,7 +122,7 @@ api_query_list(struct cc_request *req, void *ctx)
 		}
 	}
 	if (rc != SQLITE_DONE) {
-		r = cc_store_fail(app->store, &diag);
+		r = cc_agg_store_fail(app->store, &diag);
 		goto fail;
 	}
 	sqlite3_finalize(st);
@@ -175,7 +175,7 @@ api_query_result_text(struct cc_request *req, struct cc_app *app,
 	int rc;
 
 	*ret_text = NULL;
-	if (cc_store_prepare(app->store, &st, "SELECT owner, status, result "
+	if (cc_agg_store_prepare(app->store, &st, "SELECT owner, status, result "
 	    "FROM queries WHERE id = ?", &diag) != 0 ||
 	    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
 		sqlite3_finalize(st);

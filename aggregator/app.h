@@ -21,7 +21,7 @@ struct cc_coordinator;
 struct cc_app {
 	struct event_base *base;
 	struct cc_agg_config cfg;
-	struct cc_store *store;
+	struct cc_agg_store *store;
 	struct cc_seal_key *attr_key;      /* y, Y: DIR/attribute.key (0600) */
 	struct cc_coordinator *coord;
 	struct cc_server *server;

@@ -148,7 +148,7 @@ out:
 
 /* The latest entry's seq and hash (0 and zeros for an empty log). */
 static int
-audit_last(struct cc_store *store, int64_t *ret_seq,
+audit_last(struct cc_agg_store *store, int64_t *ret_seq,
     char ret_hash[CC_AUDIT_HASH_HEX], struct cc_diag *diag)
 {
 	sqlite3_stmt *st = NULL;
@@ -157,7 +157,7 @@ audit_last(struct cc_store *store, int64_t *ret_seq,
 
 	*ret_seq = 0;
 	memcpy(ret_hash, AUDIT_ZERO_HASH, CC_AUDIT_HASH_HEX);
-	if ((r = cc_store_prepare(store, &st, "SELECT seq, hash FROM audit "
+	if ((r = cc_agg_store_prepare(store, &st, "SELECT seq, hash FROM audit "
 	    "ORDER BY seq DESC LIMIT 1", diag)) != 0)
 		goto out;
 	if ((rc = sqlite3_step(st)) == SQLITE_DONE) {
@@ -165,7 +165,7 @@ audit_last(struct cc_store *store, int64_t *ret_seq,
 		goto out;
 	}
 	if (rc != SQLITE_ROW) {
-		r = cc_store_fail(store, diag);
+		r = cc_agg_store_fail(store, diag);
 		goto out;
 	}
 	hash = (const char *)sqlite3_column_text(st, 1);
@@ -187,7 +187,7 @@ out:
 }
 
 int
-cc_audit_append(struct cc_store *store, const char *actor, const char *event,
+cc_audit_append(struct cc_agg_store *store, const char *actor, const char *event,
     const json_t *detail, struct cc_diag *diag)
 {
 	char prev[CC_AUDIT_HASH_HEX], hash[CC_AUDIT_HASH_HEX];
@@ -237,9 +237,9 @@ cc_audit_append(struct cc_store *store, const char *actor, const char *event,
 		goto out;
 	}
 	/* Our own transaction only when the caller has none open. */
-	if (sqlite3_get_autocommit(cc_store_db(store))) {
-		if (cc_store_begin(store) != 0) {
-			r = cc_store_fail(store, diag);
+	if (sqlite3_get_autocommit(cc_agg_store_db(store))) {
+		if (cc_agg_store_begin(store) != 0) {
+			r = cc_agg_store_fail(store, diag);
 			goto out;
 		}
 		own = true;
@@ -255,7 +255,7 @@ cc_audit_append(struct cc_store *store, const char *actor, const char *event,
 			    "the clock is out of range");
 		goto out;
 	}
-	if ((r = cc_store_prepare(store, &st, "INSERT INTO audit (seq, time, "
+	if ((r = cc_agg_store_prepare(store, &st, "INSERT INTO audit (seq, time, "
 	    "actor, event, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, "
 	    "?)", diag)) != 0)
 		goto out;
@@ -268,12 +268,12 @@ cc_audit_append(struct cc_store *store, const char *actor, const char *event,
 	    sqlite3_bind_text(st, 6, prev, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 7, hash, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_DONE) {
-		r = cc_store_fail(store, diag);
+		r = cc_agg_store_fail(store, diag);
 		goto out;
 	}
 	if (own) {
-		if (cc_store_commit(store) != 0) {
-			r = cc_store_fail(store, diag);
+		if (cc_agg_store_commit(store) != 0) {
+			r = cc_agg_store_fail(store, diag);
 			goto out;
 		}
 		own = false;
@@ -282,7 +282,7 @@ cc_audit_append(struct cc_store *store, const char *actor, const char *event,
 out:
 	sqlite3_finalize(st);
 	if (own)
-		cc_store_rollback(store);
+		cc_agg_store_rollback(store);
 	free(text);
 	json_decref(empty);
 	return r;
@@ -373,7 +373,7 @@ out:
 }
 
 int
-cc_audit_verify(struct cc_store *store, int64_t *ret_count,
+cc_audit_verify(struct cc_agg_store *store, int64_t *ret_count,
     int64_t *ret_bad_seq, struct cc_diag *diag)
 {
 	char prev[CC_AUDIT_HASH_HEX] = AUDIT_ZERO_HASH;
@@ -387,7 +387,7 @@ cc_audit_verify(struct cc_store *store, int64_t *ret_count,
 		*ret_bad_seq = 0;
 	if (store == NULL || ret_count == NULL || ret_bad_seq == NULL)
 		return CC_ERR_INVALID_ARGUMENT;
-	if ((r = cc_store_prepare(store, &st, "SELECT seq, time, actor, event, "
+	if ((r = cc_agg_store_prepare(store, &st, "SELECT seq, time, actor, event, "
 	    "detail, prev_hash, hash FROM audit ORDER BY seq", diag)) != 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -406,7 +406,7 @@ cc_audit_verify(struct cc_store *store, int64_t *ret_count,
 		}
 	}
 	if (rc != SQLITE_DONE) {
-		r = cc_store_fail(store, diag);
+		r = cc_agg_store_fail(store, diag);
 		goto out;
 	}
 	*ret_count = count;
@@ -418,7 +418,7 @@ out:
 }
 
 int
-cc_audit_head(struct cc_store *store, int64_t *ret_seq,
+cc_audit_head(struct cc_agg_store *store, int64_t *ret_seq,
     char ret_hash[CC_AUDIT_HASH_HEX], struct cc_diag *diag)
 {
 	int64_t seq;
@@ -492,7 +492,7 @@ out:
 }
 
 int
-cc_audit_list(struct cc_store *store, json_t **ret_entries, int64_t since_seq,
+cc_audit_list(struct cc_agg_store *store, json_t **ret_entries, int64_t since_seq,
     size_t limit, struct cc_diag *diag)
 {
 	sqlite3_stmt *st = NULL;
@@ -509,13 +509,13 @@ cc_audit_list(struct cc_store *store, json_t **ret_entries, int64_t since_seq,
 		r = CC_ERR_ALLOC;
 		goto out;
 	}
-	if ((r = cc_store_prepare(store, &st, "SELECT seq, time, actor, event, "
+	if ((r = cc_agg_store_prepare(store, &st, "SELECT seq, time, actor, event, "
 	    "detail, prev_hash, hash FROM audit WHERE seq > ? ORDER BY seq "
 	    "LIMIT ?", diag)) != 0)
 		goto out;
 	if (sqlite3_bind_int64(st, 1, since_seq) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit) != SQLITE_OK) {
-		r = cc_store_fail(store, diag);
+		r = cc_agg_store_fail(store, diag);
 		goto out;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -527,7 +527,7 @@ cc_audit_list(struct cc_store *store, json_t **ret_entries, int64_t since_seq,
 		}
 	}
 	if (rc != SQLITE_DONE) {
-		r = cc_store_fail(store, diag);
+		r = cc_agg_store_fail(store, diag);
 		goto out;
 	}
 	*ret_entries = list;

@@ -73,7 +73,7 @@
  * Append one entry: the next seq, the current time, prev_hash = the hash
  * of the latest entry. detail is a JSON object (borrowed; NULL means {})
  * whose canonical form is at most CC_LIMIT_AUDIT_DETAIL bytes.
- * Inside the caller's open transaction (cc_store_begin, which is
+ * Inside the caller's open transaction (cc_agg_store_begin, which is
  * BEGIN IMMEDIATE) the entry is part of that transaction, so a state
  * change and its audit entry commit or roll back together; outside one,
  * the append is its own transaction. CC_ERR_INVALID_ARGUMENT (diag says
@@ -81,7 +81,7 @@
  * the limit, CC_ERR_DB for the store (inside the caller's transaction the
  * caller then rolls back).
  */
-int cc_audit_append(struct cc_store *store, const char *actor,
+int cc_audit_append(struct cc_agg_store *store, const char *actor,
     const char *event, const json_t *detail, struct cc_diag *diag);
 
 /*
@@ -104,7 +104,7 @@ int cc_audit_entry_hash(char ret_hash[CC_AUDIT_HASH_HEX],
  * "entry 7: hash does not match its contents"). CC_ERR_DB if the store
  * cannot be read. ret_bad_seq and ret_count may not be NULL.
  */
-int cc_audit_verify(struct cc_store *store, int64_t *ret_count,
+int cc_audit_verify(struct cc_agg_store *store, int64_t *ret_count,
     int64_t *ret_bad_seq, struct cc_diag *diag);
 
 /*
@@ -112,7 +112,7 @@ int cc_audit_verify(struct cc_store *store, int64_t *ret_count,
  * empty log). Nodes keep it to anchor the log outside the aggregator.
  * ret_seq may be NULL.
  */
-int cc_audit_head(struct cc_store *store, int64_t *ret_seq,
+int cc_audit_head(struct cc_agg_store *store, int64_t *ret_seq,
     char ret_hash[CC_AUDIT_HASH_HEX], struct cc_diag *diag);
 
 /*
@@ -124,7 +124,7 @@ int cc_audit_head(struct cc_store *store, int64_t *ret_seq,
  * An entry whose stored detail is not a JSON object is listed with
  * "detail": null (cc_audit_verify reports it). No verification here.
  */
-int cc_audit_list(struct cc_store *store, json_t **ret_entries,
+int cc_audit_list(struct cc_agg_store *store, json_t **ret_entries,
     int64_t since_seq, size_t limit, struct cc_diag *diag);
 
 #endif

@@ -159,7 +159,7 @@ auth_node(struct cc_request *req, struct cc_app *app, struct cc_caller *caller)
 		    "node id ([a-z0-9-]{1,32})");
 		return -1;
 	}
-	if (cc_store_prepare(app->store, &st,
+	if (cc_agg_store_prepare(app->store, &st,
 	    "SELECT enabled FROM nodes WHERE id = ?", &d) != 0)
 		goto fail;
 	sqlite3_bind_text(st, 1, cn, -1, SQLITE_STATIC);
@@ -174,7 +174,7 @@ auth_node(struct cc_request *req, struct cc_app *app, struct cc_caller *caller)
 		    "not registered at this aggregator" : "disabled");
 		return -1;
 	}
-	if (cc_store_prepare(app->store, &st,
+	if (cc_agg_store_prepare(app->store, &st,
 	    "UPDATE nodes SET last_seen = ? WHERE id = ?", &d) != 0)
 		goto fail;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
@@ -234,7 +234,7 @@ auth_token(struct cc_app *app, const char *token, struct cc_caller *caller)
 	if (strncmp(token, CC_AUTH_TOKEN_PREFIX, 4) != 0 || !auth_hex64(token + 4))
 		return 1;
 	auth_hash(h, token);
-	if ((r = cc_store_prepare(app->store, &st,
+	if ((r = cc_agg_store_prepare(app->store, &st,
 	    "SELECT u.name, u.role FROM tokens t JOIN users u ON u.name = t.user "
 	    "WHERE t.id_hash = ? AND u.enabled = 1", NULL)) != 0)
 		return r;
@@ -264,7 +264,7 @@ auth_session(struct cc_app *app, const char *cookie, struct cc_caller *caller,
 	if (!auth_hex64(cookie))
 		return 1;
 	auth_hash(h, cookie);
-	if ((r = cc_store_prepare(app->store, &st,
+	if ((r = cc_agg_store_prepare(app->store, &st,
 	    "SELECT s.csrf, u.name, u.role FROM sessions s "
 	    "JOIN users u ON u.name = s.user "
 	    "WHERE s.id_hash = ? AND s.expires > ? AND u.enabled = 1", NULL)) != 0)
@@ -431,7 +431,7 @@ auth_dummy_hash(void)
 
 /* The remaining refusal time of name, 0 if it may try now. */
 static int
-auth_rate_limited(struct cc_store *s, const char *name, time_t now,
+auth_rate_limited(struct cc_agg_store *s, const char *name, time_t now,
     long *ret_wait, struct cc_diag *diag)
 {
 	sqlite3_stmt *st = NULL;
@@ -439,7 +439,7 @@ auth_rate_limited(struct cc_store *s, const char *name, time_t now,
 	int r, rc, shift;
 
 	*ret_wait = 0;
-	if ((r = cc_store_prepare(s, &st,
+	if ((r = cc_agg_store_prepare(s, &st,
 	    "SELECT count, last FROM login_failures WHERE name = ?", diag)) != 0)
 		return r;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -457,34 +457,34 @@ auth_rate_limited(struct cc_store *s, const char *name, time_t now,
 				*ret_wait = (long)(last + delay - (int64_t)now);
 		}
 	} else if (rc != SQLITE_DONE) {
-		r = cc_store_fail(s, diag);
+		r = cc_agg_store_fail(s, diag);
 	}
 	sqlite3_finalize(st);
 	return r;
 }
 
 static int
-auth_exec(struct cc_store *s, const char *sql, const char *text,
+auth_exec(struct cc_agg_store *s, const char *sql, const char *text,
     int64_t number, struct cc_diag *diag)
 {
 	sqlite3_stmt *st = NULL;
 	int r;
 
-	if ((r = cc_store_prepare(s, &st, sql, diag)) != 0)
+	if ((r = cc_agg_store_prepare(s, &st, sql, diag)) != 0)
 		return r;
 	if (text != NULL)
 		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
 	if (sqlite3_bind_parameter_count(st) >= (text != NULL ? 2 : 1))
 		sqlite3_bind_int64(st, text != NULL ? 2 : 1, number);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		r = cc_store_fail(s, diag);
+		r = cc_agg_store_fail(s, diag);
 	sqlite3_finalize(st);
 	return r;
 }
 
 /* Count one more failure for name; old and surplus rows are dropped. */
 static int
-auth_record_failure(struct cc_store *s, const char *name, time_t now,
+auth_record_failure(struct cc_agg_store *s, const char *name, time_t now,
     struct cc_diag *diag)
 {
 	int r;
@@ -503,7 +503,7 @@ auth_record_failure(struct cc_store *s, const char *name, time_t now,
 }
 
 static int
-auth_new_session(struct cc_store *s, const char *name, time_t now,
+auth_new_session(struct cc_agg_store *s, const char *name, time_t now,
     int session_hours, struct cc_auth_session *ses, const char *rehash,
     struct cc_diag *diag)
 {
@@ -515,14 +515,14 @@ auth_new_session(struct cc_store *s, const char *name, time_t now,
 	auth_random_hex(ses->csrf);
 	ses->expires = now + (time_t)session_hours * 3600;
 	auth_hash(h, ses->cookie);
-	if ((r = cc_store_begin(s)) != 0)
-		return cc_store_fail(s, diag);
+	if ((r = cc_agg_store_begin(s)) != 0)
+		return cc_agg_store_fail(s, diag);
 	if ((r = auth_exec(s, "DELETE FROM login_failures WHERE name = ?", name,
 	    0, diag)) != 0 ||
 	    (r = auth_exec(s, "DELETE FROM sessions WHERE expires <= ?", NULL,
 	    (int64_t)now, diag)) != 0)
 		goto out;
-	if ((r = cc_store_prepare(s, &st, "INSERT INTO sessions (id_hash, user, "
+	if ((r = cc_agg_store_prepare(s, &st, "INSERT INTO sessions (id_hash, user, "
 	    "csrf, created, expires) VALUES (?, ?, ?, ?, ?)", diag)) != 0)
 		goto out;
 	sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
@@ -531,38 +531,38 @@ auth_new_session(struct cc_store *s, const char *name, time_t now,
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)ses->expires);
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		r = cc_store_fail(s, diag);
+		r = cc_agg_store_fail(s, diag);
 		goto out;
 	}
 	sqlite3_finalize(st);
 	st = NULL;
 	/* Hashes made with older limits are upgraded while we have the password. */
 	if (rehash != NULL) {
-		if ((r = cc_store_prepare(s, &st,
+		if ((r = cc_agg_store_prepare(s, &st,
 		    "UPDATE users SET pwhash = ? WHERE name = ?", diag)) != 0)
 			goto out;
 		sqlite3_bind_text(st, 1, rehash, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE) {
-			r = cc_store_fail(s, diag);
+			r = cc_agg_store_fail(s, diag);
 			goto out;
 		}
 	}
-	if (cc_store_commit(s) != 0) {
-		r = cc_store_fail(s, diag);
+	if (cc_agg_store_commit(s) != 0) {
+		r = cc_agg_store_fail(s, diag);
 		goto out;
 	}
 	r = 0;
 out:
 	sqlite3_finalize(st);
 	if (r != 0)
-		cc_store_rollback(s);
+		cc_agg_store_rollback(s);
 	sodium_memzero(h, sizeof(h));
 	return r;
 }
 
 int
-cc_auth_login(struct cc_store *s, const char *name, const char *password,
+cc_auth_login(struct cc_agg_store *s, const char *name, const char *password,
     time_t now, int session_hours, struct cc_auth_session *ret_session,
     long *ret_retry_after, struct cc_diag *diag)
 {
@@ -602,7 +602,7 @@ cc_auth_login(struct cc_store *s, const char *name, const char *password,
 			r = CC_ERR_LIMIT;
 			goto out;
 		}
-		if ((r = cc_store_prepare(s, &st, "SELECT role, pwhash, enabled "
+		if ((r = cc_agg_store_prepare(s, &st, "SELECT role, pwhash, enabled "
 		    "FROM users WHERE name = ?", diag)) != 0)
 			goto out;
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -617,7 +617,7 @@ cc_auth_login(struct cc_store *s, const char *name, const char *password,
 				enabled = sqlite3_column_int(st, 2) == 1;
 			}
 		} else if (rc != SQLITE_DONE) {
-			r = cc_store_fail(s, diag);
+			r = cc_agg_store_fail(s, diag);
 			goto out;
 		}
 		sqlite3_finalize(st);
@@ -659,7 +659,7 @@ out:
 }
 
 int
-cc_auth_logout(struct cc_store *s, const char *cookie, struct cc_diag *diag)
+cc_auth_logout(struct cc_agg_store *s, const char *cookie, struct cc_diag *diag)
 {
 	uint8_t h[SHA256_DIGEST_LENGTH];
 	sqlite3_stmt *st = NULL;
@@ -668,12 +668,12 @@ cc_auth_logout(struct cc_store *s, const char *cookie, struct cc_diag *diag)
 	if (cookie == NULL || !auth_hex64(cookie))
 		return 0;
 	auth_hash(h, cookie);
-	if ((r = cc_store_prepare(s, &st, "DELETE FROM sessions WHERE id_hash = ?",
+	if ((r = cc_agg_store_prepare(s, &st, "DELETE FROM sessions WHERE id_hash = ?",
 	    diag)) != 0)
 		return r;
 	sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		r = cc_store_fail(s, diag);
+		r = cc_agg_store_fail(s, diag);
 	sqlite3_finalize(st);
 	return r;
 }
@@ -696,7 +696,7 @@ struct auth_change {
 };
 
 static int
-auth_change(struct cc_store *s, struct auth_change *c, int *ret_changes,
+auth_change(struct cc_agg_store *s, struct auth_change *c, int *ret_changes,
     struct cc_diag *diag)
 {
 	sqlite3_stmt *st = NULL;
@@ -707,22 +707,22 @@ auth_change(struct cc_store *s, struct auth_change *c, int *ret_changes,
 		cc_diag_set(diag, "out of memory");
 		return CC_ERR_ALLOC;
 	}
-	if (cc_store_begin(s) != 0) {
-		r = cc_store_fail(s, diag);
+	if (cc_agg_store_begin(s) != 0) {
+		r = cc_agg_store_fail(s, diag);
 		goto out;
 	}
-	if ((r = cc_store_prepare(s, &st, c->sql, diag)) != 0)
+	if ((r = cc_agg_store_prepare(s, &st, c->sql, diag)) != 0)
 		goto out;
 	for (i = 0; i < 4 && c->text[i] != NULL; i++)
 		sqlite3_bind_text(st, i + 1, c->text[i], -1, SQLITE_STATIC);
 	if (c->has_int)
 		sqlite3_bind_int64(st, i + 1, c->number);
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		r = sqlite3_errcode(cc_store_db(s)) == SQLITE_CONSTRAINT ?
-		    CC_ERR_EXISTS : cc_store_fail(s, diag);
+		r = sqlite3_errcode(cc_agg_store_db(s)) == SQLITE_CONSTRAINT ?
+		    CC_ERR_EXISTS : cc_agg_store_fail(s, diag);
 		goto out;
 	}
-	changes = sqlite3_changes(cc_store_db(s));
+	changes = sqlite3_changes(cc_agg_store_db(s));
 	sqlite3_finalize(st);
 	st = NULL;
 	if (changes == 0)
@@ -732,8 +732,8 @@ auth_change(struct cc_store *s, struct auth_change *c, int *ret_changes,
 		goto out;
 	if ((r = cc_audit_append(s, AUTH_ACTOR, c->event, c->detail, diag)) != 0)
 		goto out;
-	if (cc_store_commit(s) != 0) {
-		r = cc_store_fail(s, diag);
+	if (cc_agg_store_commit(s) != 0) {
+		r = cc_agg_store_fail(s, diag);
 		goto out;
 	}
 	*ret_changes = changes;
@@ -741,13 +741,13 @@ auth_change(struct cc_store *s, struct auth_change *c, int *ret_changes,
 out:
 	sqlite3_finalize(st);
 	if (r != 0 || changes == 0)
-		cc_store_rollback(s);
+		cc_agg_store_rollback(s);
 	json_decref(c->detail);
 	return r;
 }
 
 int
-cc_auth_user_add(struct cc_store *s, const char *name, enum cc_role role,
+cc_auth_user_add(struct cc_agg_store *s, const char *name, enum cc_role role,
     const char *password, time_t now, struct cc_diag *diag)
 {
 	char hash[crypto_pwhash_STRBYTES];
@@ -786,7 +786,7 @@ cc_auth_user_add(struct cc_store *s, const char *name, enum cc_role role,
 }
 
 int
-cc_auth_user_passwd(struct cc_store *s, const char *name, const char *password,
+cc_auth_user_passwd(struct cc_agg_store *s, const char *name, const char *password,
     struct cc_diag *diag)
 {
 	char hash[crypto_pwhash_STRBYTES];
@@ -821,7 +821,7 @@ cc_auth_user_passwd(struct cc_store *s, const char *name, const char *password,
 }
 
 int
-cc_auth_user_set_enabled(struct cc_store *s, const char *name, bool enabled,
+cc_auth_user_set_enabled(struct cc_agg_store *s, const char *name, bool enabled,
     struct cc_diag *diag)
 {
 	struct auth_change c = { 0 };
@@ -847,14 +847,14 @@ cc_auth_user_set_enabled(struct cc_store *s, const char *name, bool enabled,
 }
 
 int
-cc_auth_user_list(struct cc_store *s, json_t **ret_users, struct cc_diag *diag)
+cc_auth_user_list(struct cc_agg_store *s, json_t **ret_users, struct cc_diag *diag)
 {
 	sqlite3_stmt *st = NULL;
 	json_t *list = NULL, *u;
 	int r, rc;
 
 	*ret_users = NULL;
-	if ((r = cc_store_prepare(s, &st, "SELECT name, role, enabled, created, "
+	if ((r = cc_agg_store_prepare(s, &st, "SELECT name, role, enabled, created, "
 	    "(SELECT count(*) FROM tokens t WHERE t.user = u.name) "
 	    "FROM users u ORDER BY name", diag)) != 0)
 		return r;
@@ -875,7 +875,7 @@ cc_auth_user_list(struct cc_store *s, json_t **ret_users, struct cc_diag *diag)
 		}
 	}
 	if (rc != SQLITE_DONE) {
-		r = cc_store_fail(s, diag);
+		r = cc_agg_store_fail(s, diag);
 		goto out;
 	}
 	*ret_users = list;
@@ -888,7 +888,7 @@ out:
 }
 
 int
-cc_auth_token_create(struct cc_store *s, const char *name, const char *label,
+cc_auth_token_create(struct cc_agg_store *s, const char *name, const char *label,
     time_t now, char ret_token[CC_AUTH_TOKEN_LEN + 1], struct cc_diag *diag)
 {
 	char token[CC_AUTH_TOKEN_LEN + 1];
@@ -919,11 +919,11 @@ cc_auth_token_create(struct cc_store *s, const char *name, const char *label,
 	memcpy(token, CC_AUTH_TOKEN_PREFIX, 4);
 	auth_random_hex(token + 4);
 	auth_hash(h, token);
-	if (cc_store_begin(s) != 0) {
-		r = cc_store_fail(s, diag);
+	if (cc_agg_store_begin(s) != 0) {
+		r = cc_agg_store_fail(s, diag);
 		goto out;
 	}
-	if ((r = cc_store_prepare(s, &st, "INSERT INTO tokens (id_hash, user, "
+	if ((r = cc_agg_store_prepare(s, &st, "INSERT INTO tokens (id_hash, user, "
 	    "label, created) SELECT ?, name, ?, ? FROM users WHERE name = ?",
 	    diag)) != 0)
 		goto out;
@@ -932,10 +932,10 @@ cc_auth_token_create(struct cc_store *s, const char *name, const char *label,
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
 	sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
-		r = cc_store_fail(s, diag);
+		r = cc_agg_store_fail(s, diag);
 		goto out;
 	}
-	if (sqlite3_changes(cc_store_db(s)) != 1) {
+	if (sqlite3_changes(cc_agg_store_db(s)) != 1) {
 		cc_diag_set(diag, "no user %s", name);
 		r = CC_ERR_NOT_FOUND;
 		goto out;
@@ -948,8 +948,8 @@ cc_auth_token_create(struct cc_store *s, const char *name, const char *label,
 	if ((r = cc_audit_append(s, AUTH_ACTOR, "user.token-created", detail,
 	    diag)) != 0)
 		goto out;
-	if (cc_store_commit(s) != 0) {
-		r = cc_store_fail(s, diag);
+	if (cc_agg_store_commit(s) != 0) {
+		r = cc_agg_store_fail(s, diag);
 		goto out;
 	}
 	memcpy(ret_token, token, sizeof(token));
@@ -958,14 +958,14 @@ out:
 	sqlite3_finalize(st);
 	json_decref(detail);
 	if (r != 0)
-		cc_store_rollback(s);
+		cc_agg_store_rollback(s);
 	sodium_memzero(token, sizeof(token));
 	sodium_memzero(h, sizeof(h));
 	return r;
 }
 
 int
-cc_auth_node_add(struct cc_store *s, const char *id, const char *sector,
+cc_auth_node_add(struct cc_agg_store *s, const char *id, const char *sector,
     time_t now, struct cc_diag *diag)
 {
 	struct auth_change c = { 0 };
@@ -994,7 +994,7 @@ cc_auth_node_add(struct cc_store *s, const char *id, const char *sector,
 }
 
 int
-cc_auth_node_set_enabled(struct cc_store *s, const char *id, bool enabled,
+cc_auth_node_set_enabled(struct cc_agg_store *s, const char *id, bool enabled,
     struct cc_diag *diag)
 {
 	struct auth_change c = { 0 };
@@ -1019,7 +1019,7 @@ cc_auth_node_set_enabled(struct cc_store *s, const char *id, bool enabled,
 }
 
 int
-cc_auth_node_list(struct cc_store *s, bool enabled_only, json_t **ret_nodes,
+cc_auth_node_list(struct cc_agg_store *s, bool enabled_only, json_t **ret_nodes,
     struct cc_diag *diag)
 {
 	sqlite3_stmt *st = NULL;
@@ -1028,7 +1028,7 @@ cc_auth_node_list(struct cc_store *s, bool enabled_only, json_t **ret_nodes,
 	int r, rc;
 
 	*ret_nodes = NULL;
-	if ((r = cc_store_prepare(s, &st, enabled_only ?
+	if ((r = cc_agg_store_prepare(s, &st, enabled_only ?
 	    "SELECT id, sector, enabled, added, last_seen, catalogue FROM nodes "
 	    "WHERE enabled = 1 ORDER BY id" :
 	    "SELECT id, sector, enabled, added, last_seen, catalogue FROM nodes "
@@ -1059,7 +1059,7 @@ cc_auth_node_list(struct cc_store *s, bool enabled_only, json_t **ret_nodes,
 		}
 	}
 	if (rc != SQLITE_DONE) {
-		r = cc_store_fail(s, diag);
+		r = cc_agg_store_fail(s, diag);
 		goto out;
 	}
 	*ret_nodes = list;

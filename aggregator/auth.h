@@ -103,12 +103,12 @@ struct cc_auth_session {
  * *ret_retry_after (may be NULL) then gets the seconds to wait. Expired
  * sessions of every user are deleted on the way.
  */
-int cc_auth_login(struct cc_store *s, const char *name, const char *password,
+int cc_auth_login(struct cc_agg_store *s, const char *name, const char *password,
     time_t now, int session_hours, struct cc_auth_session *ret_session,
     long *ret_retry_after, struct cc_diag *diag);
 
 /* End the session whose cookie value this is (none: still 0). */
-int cc_auth_logout(struct cc_store *s, const char *cookie,
+int cc_auth_logout(struct cc_agg_store *s, const char *cookie,
     struct cc_diag *diag);
 
 /* ---- the registry, for main.c (audited with actor "aggregator") ---- */
@@ -118,19 +118,19 @@ int cc_auth_logout(struct cc_store *s, const char *cookie,
  * CC_LIMIT_PASSWORD bytes, no NUL). CC_ERR_FORMAT for a bad name or
  * password (diag says which), CC_ERR_EXISTS if the name is taken.
  */
-int cc_auth_user_add(struct cc_store *s, const char *name, enum cc_role role,
+int cc_auth_user_add(struct cc_agg_store *s, const char *name, enum cc_role role,
     const char *password, time_t now, struct cc_diag *diag);
 /* A new password; ends the user's sessions. CC_ERR_NOT_FOUND. */
-int cc_auth_user_passwd(struct cc_store *s, const char *name,
+int cc_auth_user_passwd(struct cc_agg_store *s, const char *name,
     const char *password, struct cc_diag *diag);
 /* Enable or disable; disabling ends the user's sessions. CC_ERR_NOT_FOUND. */
-int cc_auth_user_set_enabled(struct cc_store *s, const char *name,
+int cc_auth_user_set_enabled(struct cc_agg_store *s, const char *name,
     bool enabled, struct cc_diag *diag);
 /*
  * Every user as a new JSON array of {"name", "role", "enabled",
  * "created" (RFC 3339), "tokens" (how many)}, by name.
  */
-int cc_auth_user_list(struct cc_store *s, json_t **ret_users,
+int cc_auth_user_list(struct cc_agg_store *s, json_t **ret_users,
     struct cc_diag *diag);
 
 /*
@@ -139,22 +139,22 @@ int cc_auth_user_list(struct cc_store *s, json_t **ret_users,
  * is stored. label: 0..CC_AUTH_LABEL_MAX bytes without control
  * characters (NULL = ""). CC_ERR_NOT_FOUND for an unknown user.
  */
-int cc_auth_token_create(struct cc_store *s, const char *name,
+int cc_auth_token_create(struct cc_agg_store *s, const char *name,
     const char *label, time_t now, char ret_token[CC_AUTH_TOKEN_LEN + 1],
     struct cc_diag *diag);
 
 /* A new enabled node. CC_ERR_FORMAT (bad id or sector), CC_ERR_EXISTS. */
-int cc_auth_node_add(struct cc_store *s, const char *id, const char *sector,
+int cc_auth_node_add(struct cc_agg_store *s, const char *id, const char *sector,
     time_t now, struct cc_diag *diag);
 /* CC_ERR_NOT_FOUND for an unknown node. */
-int cc_auth_node_set_enabled(struct cc_store *s, const char *id, bool enabled,
+int cc_auth_node_set_enabled(struct cc_agg_store *s, const char *id, bool enabled,
     struct cc_diag *diag);
 /*
  * Every node as a new JSON array of {"id", "sector", "enabled",
  * "added", "last_seen" (RFC 3339 or null), "catalogue" (the node's own
  * description, or null)}, by id. enabled_only: only enabled nodes.
  */
-int cc_auth_node_list(struct cc_store *s, bool enabled_only,
+int cc_auth_node_list(struct cc_agg_store *s, bool enabled_only,
     json_t **ret_nodes, struct cc_diag *diag);
 
 #endif

@@ -131,7 +131,7 @@ TAILQ_HEAD(coord_commits, coord_commit);
 
 struct cc_coordinator {
 	struct cc_app *app;
-	struct cc_store *store;
+	struct cc_agg_store *store;
 	struct cc_trust *trust;
 	char batches[CC_AGG_PATH_MAX];
 	char attribute_key[2 * CC_ELEMENT_BYTES + 1];
@@ -275,7 +275,7 @@ coord_prepare(struct cc_coordinator *c, sqlite3_stmt **ret_st,
 	int r, i, rc = SQLITE_OK;
 
 	*ret_st = NULL;
-	if ((r = cc_store_prepare(c->store, &st, sql, diag)) != 0)
+	if ((r = cc_agg_store_prepare(c->store, &st, sql, diag)) != 0)
 		return r;
 	va_start(ap, fmt);
 	for (i = 0; fmt[i] != '\0' && rc == SQLITE_OK; i++) {
@@ -298,7 +298,7 @@ coord_prepare(struct cc_coordinator *c, sqlite3_stmt **ret_st,
 	}
 	va_end(ap);
 	if (rc != SQLITE_OK) {
-		r = cc_store_fail(c->store, diag);
+		r = cc_agg_store_fail(c->store, diag);
 		sqlite3_finalize(st);
 		return r;
 	}
@@ -316,7 +316,7 @@ coord_exec(struct cc_coordinator *c, struct cc_diag *diag, const char *sql,
 	const char *s;
 	int r, i, rc = SQLITE_OK;
 
-	if ((r = cc_store_prepare(c->store, &st, sql, diag)) != 0)
+	if ((r = cc_agg_store_prepare(c->store, &st, sql, diag)) != 0)
 		return r;
 	va_start(ap, fmt);
 	for (i = 0; fmt[i] != '\0' && rc == SQLITE_OK; i++) {
@@ -340,7 +340,7 @@ coord_exec(struct cc_coordinator *c, struct cc_diag *diag, const char *sql,
 	va_end(ap);
 	r = 0;
 	if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
-		r = cc_store_fail(c->store, diag);
+		r = cc_agg_store_fail(c->store, diag);
 	sqlite3_finalize(st);
 	return r;
 }
@@ -348,18 +348,18 @@ coord_exec(struct cc_coordinator *c, struct cc_diag *diag, const char *sql,
 static int
 coord_begin(struct cc_coordinator *c, struct cc_diag *diag)
 {
-	if (cc_store_begin(c->store) != 0)
-		return cc_store_fail(c->store, diag);
+	if (cc_agg_store_begin(c->store) != 0)
+		return cc_agg_store_fail(c->store, diag);
 	return 0;
 }
 
 static int
 coord_commit(struct cc_coordinator *c, struct cc_diag *diag)
 {
-	if (cc_store_commit(c->store) != 0) {
-		int r = cc_store_fail(c->store, diag);
+	if (cc_agg_store_commit(c->store) != 0) {
+		int r = cc_agg_store_fail(c->store, diag);
 
-		cc_store_rollback(c->store);
+		cc_agg_store_rollback(c->store);
 		return r;
 	}
 	return 0;
@@ -568,7 +568,7 @@ coord_qrow_load(struct cc_coordinator *c, const char *qid,
 		return r;
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
 		r = rc == SQLITE_DONE ? CC_ERR_NOT_FOUND :
-		    cc_store_fail(c->store, diag);
+		    cc_agg_store_fail(c->store, diag);
 		if (rc == SQLITE_DONE)
 			cc_diag_set(diag, "no such query");
 		goto out;
@@ -645,7 +645,7 @@ coord_end(struct cc_coordinator *c, const char *qid, const char *rejected_by,
 	    rejected_by != NULL ? "rejected" : "failed", reason,
 	    (int64_t)time(NULL), qid)) != 0)
 		goto out;
-	if (sqlite3_changes(cc_store_db(c->store)) != 1) {
+	if (sqlite3_changes(cc_agg_store_db(c->store)) != 1) {
 		cc_diag_set(diag, "the query has already ended");
 		r = CC_ERR_STATE;
 		goto out;
@@ -673,7 +673,7 @@ coord_end(struct cc_coordinator *c, const char *qid, const char *rejected_by,
 	r = 0;
 out:
 	if (r != 0)
-		cc_store_rollback(c->store);
+		cc_agg_store_rollback(c->store);
 	json_decref(named);
 	return r;
 }
@@ -752,9 +752,9 @@ coord_job_finish(struct cc_coordinator *c, struct coord_job *job)
 	    "WHERE id = ? AND status = 'counting'", "ssis", text, digest,
 	    (int64_t)time(NULL), job->query)) != 0)
 		goto out;
-	if (sqlite3_changes(cc_store_db(c->store)) != 1) {
+	if (sqlite3_changes(cc_agg_store_db(c->store)) != 1) {
 		/* Ended meanwhile (it cannot, but never release twice). */
-		cc_store_rollback(c->store);
+		cc_agg_store_rollback(c->store);
 		goto out;
 	}
 	if ((r = coord_audit(c, COORD_ACTOR, "query.released",
@@ -770,7 +770,7 @@ coord_job_finish(struct cc_coordinator *c, struct coord_job *job)
 	coord_wake(c);
 out:
 	if (r != 0)
-		cc_store_rollback(c->store);
+		cc_agg_store_rollback(c->store);
 	free(text);
 	return r == 0;
 }
@@ -925,7 +925,7 @@ coord_check_node(struct cc_coordinator *c, const struct cc_query *q,
 		return r;
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
 		if (rc != SQLITE_DONE) {
-			r = cc_store_fail(c->store, diag);
+			r = cc_agg_store_fail(c->store, diag);
 			goto out;
 		}
 		cc_diag_set(diag, "sets[%zu].nodes: node \"%s\" is not enrolled "
@@ -1032,7 +1032,7 @@ coord_insert_query(struct cc_coordinator *c, const struct cc_query *q,
 	r = coord_commit(c, diag);
 out:
 	if (r != 0)
-		cc_store_rollback(c->store);
+		cc_agg_store_rollback(c->store);
 	return r;
 }
 
@@ -1121,7 +1121,7 @@ cc_coord_describe(struct cc_coordinator *c, const char *query_id,
 	    "WHERE id = ?", "s", query_id)) != 0)
 		goto out;
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		r = cc_store_fail(c->store, diag);
+		r = cc_agg_store_fail(c->store, diag);
 		goto out;
 	}
 	r = CC_ERR_ALLOC;
@@ -1161,7 +1161,7 @@ cc_coord_describe(struct cc_coordinator *c, const char *query_id,
 		}
 	}
 	if (rc != SQLITE_DONE) {
-		r = cc_store_fail(c->store, diag);
+		r = cc_agg_store_fail(c->store, diag);
 		goto out;
 	}
 	sqlite3_finalize(st);
@@ -1173,7 +1173,7 @@ cc_coord_describe(struct cc_coordinator *c, const char *query_id,
 		    query_id, (unsigned)i)) != 0)
 			goto out;
 		if (sqlite3_step(st) != SQLITE_ROW) {
-			r = cc_store_fail(c->store, diag);
+			r = cc_agg_store_fail(c->store, diag);
 			goto out;
 		}
 		if (json_array_append_new(chains, json_pack("{s:s, s:I, s:I}",
@@ -1286,7 +1286,7 @@ cc_coord_set_catalogue(struct cc_coordinator *c, const char *node,
 	    "last_seen = ? WHERE id = ?", "sis", text, (int64_t)time(NULL),
 	    node)) != 0)
 		goto out;
-	if (sqlite3_changes(cc_store_db(c->store)) != 1) {
+	if (sqlite3_changes(cc_agg_store_db(c->store)) != 1) {
 		cc_diag_set(diag, "node \"%s\" is not enrolled", node);
 		r = CC_ERR_NOT_FOUND;
 		goto out;
@@ -1345,7 +1345,7 @@ coord_tasks_approve(struct cc_coordinator *c, const char *node, time_t now,
 			goto out;
 	}
 	if (rc != SQLITE_DONE)
-		r = cc_store_fail(c->store, diag);
+		r = cc_agg_store_fail(c->store, diag);
 out:
 	sqlite3_finalize(st);
 	return r;
@@ -1409,7 +1409,7 @@ coord_tasks_step(struct cc_coordinator *c, const char *node, time_t now,
 			goto out;
 	}
 	if (rc != SQLITE_DONE)
-		r = cc_store_fail(c->store, diag);
+		r = cc_agg_store_fail(c->store, diag);
 out:
 	sqlite3_finalize(st);
 	return r;
@@ -1444,7 +1444,7 @@ coord_tasks_forget(struct cc_coordinator *c, const char *node, json_t *tasks,
 		}
 	}
 	if (rc != SQLITE_DONE) {
-		r = cc_store_fail(c->store, diag);
+		r = cc_agg_store_fail(c->store, diag);
 		goto out;
 	}
 	sqlite3_finalize(st);
@@ -1630,7 +1630,7 @@ cc_coord_decide(struct cc_coordinator *c, const char *node,
 			cc_diag_set(diag, "no such query for node \"%s\"", node);
 			r = CC_ERR_NOT_FOUND;
 		} else {
-			r = cc_store_fail(c->store, diag);
+			r = cc_agg_store_fail(c->store, diag);
 		}
 		goto out;
 	}
@@ -1670,7 +1670,7 @@ cc_coord_decide(struct cc_coordinator *c, const char *node,
 	    "WHERE query = ? AND approval != 'approved'", "s", query_id)) != 0)
 		goto rollback;
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		r = cc_store_fail(c->store, diag);
+		r = cc_agg_store_fail(c->store, diag);
 		goto rollback;
 	}
 	pending = sqlite3_column_int(st, 0);
@@ -1693,7 +1693,7 @@ cc_coord_decide(struct cc_coordinator *c, const char *node,
 	r = 0;
 	goto out;
 rollback:
-	cc_store_rollback(c->store);
+	cc_agg_store_rollback(c->store);
 out:
 	sqlite3_finalize(st);
 	return r;
@@ -1732,7 +1732,7 @@ coord_step_load(struct cc_coordinator *c, const char *node, const char *qid,
 	st = NULL;
 	if (rc != SQLITE_ROW) {
 		if (rc != SQLITE_DONE)
-			return cc_store_fail(c->store, diag);
+			return cc_agg_store_fail(c->store, diag);
 		cc_diag_set(diag, "no such query for node \"%s\"", node);
 		return CC_ERR_NOT_FOUND;
 	}
@@ -1744,7 +1744,7 @@ coord_step_load(struct cc_coordinator *c, const char *node, const char *qid,
 		goto out;
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
 		if (rc != SQLITE_DONE) {
-			r = cc_store_fail(c->store, diag);
+			r = cc_agg_store_fail(c->store, diag);
 		} else {
 			cc_diag_set(diag, "the query has no step chain %u hop %u",
 			    chain, hop);
@@ -2060,7 +2060,7 @@ coord_accept(struct cc_coordinator *c, const struct cc_query *q,
 	    "AND hop = ? AND status = 'ready'", "ssisuu", dhex, node,
 	    (int64_t)count, qid, chain, hop)) != 0)
 		goto out;
-	if (sqlite3_changes(cc_store_db(c->store)) != 1) {
+	if (sqlite3_changes(cc_agg_store_db(c->store)) != 1) {
 		cc_diag_set(diag, "step chain %u hop %u is no longer ready",
 		    chain, hop);
 		r = CC_ERR_STATE;
@@ -2084,7 +2084,7 @@ coord_accept(struct cc_coordinator *c, const struct cc_query *q,
 	    "query = ? AND hop = ? AND status = 'done'", "su", qid, k - 1)) != 0)
 		goto out;
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		r = cc_store_fail(c->store, diag);
+		r = cc_agg_store_fail(c->store, diag);
 		goto out;
 	}
 	finals = sqlite3_column_int(st, 0);
@@ -2101,7 +2101,7 @@ coord_accept(struct cc_coordinator *c, const struct cc_query *q,
 out:
 	sqlite3_finalize(st);
 	if (r != 0) {
-		cc_store_rollback(c->store);
+		cc_agg_store_rollback(c->store);
 		*ret_counting = false;
 	}
 	return r;
@@ -2371,7 +2371,7 @@ cc_coord_node_fail(struct cc_coordinator *c, const char *node,
 			cc_diag_set(diag, "no such query for node \"%s\"", node);
 			r = CC_ERR_NOT_FOUND;
 		} else {
-			r = cc_store_fail(c->store, diag);
+			r = cc_agg_store_fail(c->store, diag);
 		}
 		goto out;
 	}
@@ -2443,7 +2443,7 @@ coord_deadline_reason(struct cc_coordinator *c, const char *qid,
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return cc_store_fail(c->store, diag);
+		return cc_agg_store_fail(c->store, diag);
 	if (first)
 		coord_append(reason, size, "nobody (an internal inconsistency)");
 	return 0;
@@ -2476,7 +2476,7 @@ cc_coord_tick(struct cc_coordinator *c, time_t now, struct cc_diag *diag)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return cc_store_fail(c->store, diag);
+		return cc_agg_store_fail(c->store, diag);
 	for (i = 0; i < n; i++) {
 		if ((named = json_array()) == NULL)
 			return CC_ERR_ALLOC;

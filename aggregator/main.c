@@ -134,7 +134,7 @@ agg_dir(const char *opt)
 
 /* Open the store of an existing aggregator directory. */
 static int
-open_store(const char *cmd, const char *dir, struct cc_store **ret_store)
+open_store(const char *cmd, const char *dir, struct cc_agg_store **ret_store)
 {
 	struct cc_diag d = { "" };
 	char path[PATH_BUF];
@@ -145,7 +145,7 @@ open_store(const char *cmd, const char *dir, struct cc_store **ret_store)
 		fail_msg(cmd, "the directory path is too long");
 		return CC_ERR_LIMIT;
 	}
-	if ((r = cc_store_open(ret_store, path, false, &d)) != 0) {
+	if ((r = cc_agg_store_open(ret_store, path, false, &d)) != 0) {
 		if (r == CC_ERR_NOT_FOUND)
 			fail_msg(cmd, "%s: no aggregator here (run `%s init --dir "
 			    "%s` first)", dir, progname, dir);
@@ -386,7 +386,7 @@ static int
 cmd_init(const struct command *c, struct args *a)
 {
 	struct cc_diag d = { "" };
-	struct cc_store *store = NULL;
+	struct cc_agg_store *store = NULL;
 	struct cc_seal_key *key = NULL;
 	char cert[PATH_MAX], tkey[PATH_MAX], ca[PATH_MAX];
 	char conf_path[PATH_BUF], db_path[PATH_BUF], key_path[PATH_BUF];
@@ -444,10 +444,10 @@ cmd_init(const struct command *c, struct args *a)
 	    tls ? tkey : NULL, tls ? ca : NULL, (uint16_t)port, &d)) != 0)
 		goto fail_d;
 	made_conf = true;
-	if ((r = cc_store_open(&store, db_path, true, &d)) != 0)
+	if ((r = cc_agg_store_open(&store, db_path, true, &d)) != 0)
 		goto fail_d;
 	made_db = true;
-	cc_store_close(store);
+	cc_agg_store_close(store);
 	store = NULL;
 	if ((r = cc_seal_key_generate(&key)) != 0)
 		goto fail_d;
@@ -473,7 +473,7 @@ fail_d:
 	fail_diag(c->name, r, &d);
 fail:
 	cc_seal_key_free(key);
-	cc_store_close(store);
+	cc_agg_store_close(store);
 	/* Leave nothing half made, or a second init would refuse. */
 	if (made_batches)
 		rmdir(batches);
@@ -630,7 +630,7 @@ out:
 	cc_server_free(app.server);
 	free(routes);
 	cc_seal_key_free(app.attr_key);
-	cc_store_close(app.store);
+	cc_agg_store_close(app.store);
 	if (app.base != NULL)
 		event_base_free(app.base);
 	if (status == EXIT_OK)
@@ -644,7 +644,7 @@ static int
 cmd_node_add(const struct command *c, struct args *a)
 {
 	struct cc_diag d = { "" };
-	struct cc_store *store = NULL;
+	struct cc_agg_store *store = NULL;
 	int r;
 
 	if (!a->given[0])
@@ -652,7 +652,7 @@ cmd_node_add(const struct command *c, struct args *a)
 	if (open_store(c->name, agg_dir(a->dir), &store) != 0)
 		return EXIT_FAIL;
 	r = cc_auth_node_add(store, a->pos[0], a->value[0], time(NULL), &d);
-	cc_store_close(store);
+	cc_agg_store_close(store);
 	if (r != 0) {
 		fail_diag(c->name, r, &d);
 		return EXIT_FAIL;
@@ -665,13 +665,13 @@ static int
 node_set_enabled(const struct command *c, struct args *a, bool enabled)
 {
 	struct cc_diag d = { "" };
-	struct cc_store *store = NULL;
+	struct cc_agg_store *store = NULL;
 	int r;
 
 	if (open_store(c->name, agg_dir(a->dir), &store) != 0)
 		return EXIT_FAIL;
 	r = cc_auth_node_set_enabled(store, a->pos[0], enabled, &d);
-	cc_store_close(store);
+	cc_agg_store_close(store);
 	if (r != 0) {
 		fail_diag(c->name, r, &d);
 		return EXIT_FAIL;
@@ -739,14 +739,14 @@ cmd_node_list(const struct command *c, struct args *a)
 	static const char *const cols[] = { "id", "sector", "enabled",
 	    "last_seen" };
 	struct cc_diag d = { "" };
-	struct cc_store *store = NULL;
+	struct cc_agg_store *store = NULL;
 	json_t *list = NULL;
 	int r;
 
 	if (open_store(c->name, agg_dir(a->dir), &store) != 0)
 		return EXIT_FAIL;
 	r = cc_auth_node_list(store, false, &list, &d);
-	cc_store_close(store);
+	cc_agg_store_close(store);
 	if (r != 0) {
 		fail_diag(c->name, r, &d);
 		return EXIT_FAIL;
@@ -763,7 +763,7 @@ cmd_user_add(const struct command *c, struct args *a)
 {
 	char pw[CC_LIMIT_PASSWORD + 3];
 	struct cc_diag d = { "" };
-	struct cc_store *store = NULL;
+	struct cc_agg_store *store = NULL;
 	enum cc_role role;
 	int r;
 
@@ -778,12 +778,12 @@ cmd_user_add(const struct command *c, struct args *a)
 	if (open_store(c->name, agg_dir(a->dir), &store) != 0)
 		return EXIT_FAIL;
 	if (read_password(c->name, a->value[1], a->pos[0], pw, sizeof(pw)) != 0) {
-		cc_store_close(store);
+		cc_agg_store_close(store);
 		return EXIT_FAIL;
 	}
 	r = cc_auth_user_add(store, a->pos[0], role, pw, time(NULL), &d);
 	sodium_memzero(pw, sizeof(pw));
-	cc_store_close(store);
+	cc_agg_store_close(store);
 	if (r != 0) {
 		fail_diag(c->name, r, &d);
 		return EXIT_FAIL;
@@ -797,18 +797,18 @@ cmd_user_passwd(const struct command *c, struct args *a)
 {
 	char pw[CC_LIMIT_PASSWORD + 3];
 	struct cc_diag d = { "" };
-	struct cc_store *store = NULL;
+	struct cc_agg_store *store = NULL;
 	int r;
 
 	if (open_store(c->name, agg_dir(a->dir), &store) != 0)
 		return EXIT_FAIL;
 	if (read_password(c->name, a->value[0], a->pos[0], pw, sizeof(pw)) != 0) {
-		cc_store_close(store);
+		cc_agg_store_close(store);
 		return EXIT_FAIL;
 	}
 	r = cc_auth_user_passwd(store, a->pos[0], pw, &d);
 	sodium_memzero(pw, sizeof(pw));
-	cc_store_close(store);
+	cc_agg_store_close(store);
 	if (r != 0) {
 		fail_diag(c->name, r, &d);
 		return EXIT_FAIL;
@@ -821,13 +821,13 @@ static int
 user_set_enabled(const struct command *c, struct args *a, bool enabled)
 {
 	struct cc_diag d = { "" };
-	struct cc_store *store = NULL;
+	struct cc_agg_store *store = NULL;
 	int r;
 
 	if (open_store(c->name, agg_dir(a->dir), &store) != 0)
 		return EXIT_FAIL;
 	r = cc_auth_user_set_enabled(store, a->pos[0], enabled, &d);
-	cc_store_close(store);
+	cc_agg_store_close(store);
 	if (r != 0) {
 		fail_diag(c->name, r, &d);
 		return EXIT_FAIL;
@@ -855,14 +855,14 @@ cmd_user_list(const struct command *c, struct args *a)
 	static const char *const cols[] = { "name", "role", "enabled", "created",
 	    "tokens" };
 	struct cc_diag d = { "" };
-	struct cc_store *store = NULL;
+	struct cc_agg_store *store = NULL;
 	json_t *list = NULL;
 	int r;
 
 	if (open_store(c->name, agg_dir(a->dir), &store) != 0)
 		return EXIT_FAIL;
 	r = cc_auth_user_list(store, &list, &d);
-	cc_store_close(store);
+	cc_agg_store_close(store);
 	if (r != 0) {
 		fail_diag(c->name, r, &d);
 		return EXIT_FAIL;
@@ -877,14 +877,14 @@ cmd_token_create(const struct command *c, struct args *a)
 {
 	char token[CC_AUTH_TOKEN_LEN + 1];
 	struct cc_diag d = { "" };
-	struct cc_store *store = NULL;
+	struct cc_agg_store *store = NULL;
 	int r;
 
 	if (open_store(c->name, agg_dir(a->dir), &store) != 0)
 		return EXIT_FAIL;
 	r = cc_auth_token_create(store, a->pos[0], a->value[0], time(NULL), token,
 	    &d);
-	cc_store_close(store);
+	cc_agg_store_close(store);
 	if (r != 0) {
 		fail_diag(c->name, r, &d);
 		return EXIT_FAIL;
@@ -904,7 +904,7 @@ static int
 cmd_audit_verify(const struct command *c, struct args *a)
 {
 	struct cc_diag d = { "" };
-	struct cc_store *store = NULL;
+	struct cc_agg_store *store = NULL;
 	char head[CC_AUDIT_HASH_HEX];
 	int64_t count = 0, bad = 0, seq = 0;
 	int r;
@@ -914,7 +914,7 @@ cmd_audit_verify(const struct command *c, struct args *a)
 	r = cc_audit_verify(store, &count, &bad, &d);
 	if (r == 0 && bad == 0)
 		r = cc_audit_head(store, &seq, head, &d);
-	cc_store_close(store);
+	cc_agg_store_close(store);
 	if (r != 0) {
 		fail_diag(c->name, r, &d);
 		return EXIT_FAIL;

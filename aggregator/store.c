@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct cc_store {
+struct cc_agg_store {
 	sqlite3 *db;
 };
 
@@ -92,7 +92,7 @@ static const char schema_v1[] =
 	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;";
 
 int
-cc_store_fail(struct cc_store *s, struct cc_diag *diag)
+cc_agg_store_fail(struct cc_agg_store *s, struct cc_diag *diag)
 {
 	cc_diag_set(diag, "database: %s",
 	    s != NULL && s->db != NULL ? sqlite3_errmsg(s->db) : "cannot open");
@@ -100,7 +100,7 @@ cc_store_fail(struct cc_store *s, struct cc_diag *diag)
 }
 
 static int
-store_exec(struct cc_store *s, const char *sql, struct cc_diag *diag)
+store_exec(struct cc_agg_store *s, const char *sql, struct cc_diag *diag)
 {
 	char *msg = NULL;
 
@@ -113,17 +113,17 @@ store_exec(struct cc_store *s, const char *sql, struct cc_diag *diag)
 }
 
 static int
-store_user_version(struct cc_store *s, int *ret_version, struct cc_diag *diag)
+store_user_version(struct cc_agg_store *s, int *ret_version, struct cc_diag *diag)
 {
 	sqlite3_stmt *st = NULL;
 	int r;
 
 	*ret_version = 0;
-	if ((r = cc_store_prepare(s, &st, "PRAGMA user_version", diag)) != 0)
+	if ((r = cc_agg_store_prepare(s, &st, "PRAGMA user_version", diag)) != 0)
 		return r;
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
-		return cc_store_fail(s, diag);
+		return cc_agg_store_fail(s, diag);
 	}
 	*ret_version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
@@ -131,10 +131,10 @@ store_user_version(struct cc_store *s, int *ret_version, struct cc_diag *diag)
 }
 
 int
-cc_store_open(struct cc_store **ret_store, const char *path, bool create,
+cc_agg_store_open(struct cc_agg_store **ret_store, const char *path, bool create,
     struct cc_diag *diag)
 {
-	struct cc_store *s = NULL;
+	struct cc_agg_store *s = NULL;
 	struct stat st;
 	int r = CC_ERR_INTERNAL, version, fd;
 
@@ -158,7 +158,7 @@ cc_store_open(struct cc_store **ret_store, const char *path, bool create,
 	}
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		r = cc_store_fail(s, diag);
+		r = cc_agg_store_fail(s, diag);
 		goto out;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
@@ -191,12 +191,12 @@ cc_store_open(struct cc_store **ret_store, const char *path, bool create,
 	s = NULL;
 	r = 0;
 out:
-	cc_store_close(s);
+	cc_agg_store_close(s);
 	return r;
 }
 
 void
-cc_store_close(struct cc_store *s)
+cc_agg_store_close(struct cc_agg_store *s)
 {
 	if (s == NULL)
 		return;
@@ -205,36 +205,36 @@ cc_store_close(struct cc_store *s)
 }
 
 sqlite3 *
-cc_store_db(struct cc_store *s)
+cc_agg_store_db(struct cc_agg_store *s)
 {
 	return s->db;
 }
 
 int
-cc_store_begin(struct cc_store *s)
+cc_agg_store_begin(struct cc_agg_store *s)
 {
 	return store_exec(s, "BEGIN IMMEDIATE", NULL);
 }
 
 int
-cc_store_commit(struct cc_store *s)
+cc_agg_store_commit(struct cc_agg_store *s)
 {
 	return store_exec(s, "COMMIT", NULL);
 }
 
 void
-cc_store_rollback(struct cc_store *s)
+cc_agg_store_rollback(struct cc_agg_store *s)
 {
 	if (!sqlite3_get_autocommit(s->db))
 		store_exec(s, "ROLLBACK", NULL);
 }
 
 int
-cc_store_prepare(struct cc_store *s, sqlite3_stmt **ret_stmt, const char *sql,
+cc_agg_store_prepare(struct cc_agg_store *s, sqlite3_stmt **ret_stmt, const char *sql,
     struct cc_diag *diag)
 {
 	*ret_stmt = NULL;
 	if (sqlite3_prepare_v2(s->db, sql, -1, ret_stmt, NULL) != SQLITE_OK)
-		return cc_store_fail(s, diag);
+		return cc_agg_store_fail(s, diag);
 	return 0;
 }

@@ -4,7 +4,7 @@
  *
  * This module owns the connection and the schema; each module issues its
  * own SQL against the tables below with bound parameters. Every multi-row
- * change runs inside cc_store_begin()/cc_store_commit().
+ * change runs inside cc_agg_store_begin()/cc_agg_store_commit().
  *
  * Schema v1 (see store.c for the DDL):
  *   nodes        the node registry: id (= certificate CN), sector, enabled,
@@ -33,31 +33,31 @@
 
 #define CC_AGG_SCHEMA_VERSION 1
 
-struct cc_store;
+struct cc_agg_store;
 
 /*
  * Open (create = true: create a new database, refusing an existing file)
  * and check the schema version.
  */
-int cc_store_open(struct cc_store **ret_store, const char *path, bool create,
+int cc_agg_store_open(struct cc_agg_store **ret_store, const char *path, bool create,
     struct cc_diag *diag);
-void cc_store_close(struct cc_store *s);
+void cc_agg_store_close(struct cc_agg_store *s);
 
 /* The connection, for modules' own prepared statements. */
-sqlite3 *cc_store_db(struct cc_store *s);
+sqlite3 *cc_agg_store_db(struct cc_agg_store *s);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Rollback accepts no transaction. */
-int cc_store_begin(struct cc_store *s);
-int cc_store_commit(struct cc_store *s);
-void cc_store_rollback(struct cc_store *s);
+int cc_agg_store_begin(struct cc_agg_store *s);
+int cc_agg_store_commit(struct cc_agg_store *s);
+void cc_agg_store_rollback(struct cc_agg_store *s);
 
 /*
  * Prepare a statement; CC_ERR_DB with SQLite's message in diag. A helper
  * so that every module reports SQL errors the same way.
  */
-int cc_store_prepare(struct cc_store *s, sqlite3_stmt **ret_stmt,
+int cc_agg_store_prepare(struct cc_agg_store *s, sqlite3_stmt **ret_stmt,
     const char *sql, struct cc_diag *diag);
 /* Fill diag with the connection's last error and return CC_ERR_DB. */
-int cc_store_fail(struct cc_store *s, struct cc_diag *diag);
+int cc_agg_store_fail(struct cc_agg_store *s, struct cc_diag *diag);
 
 #endif

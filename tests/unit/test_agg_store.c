@@ -49,46 +49,46 @@ teardown(void **state)
 }
 
 static int
-exec_sql(struct cc_store *s, const char *sql)
+exec_sql(struct cc_agg_store *s, const char *sql)
 {
-	return sqlite3_exec(cc_store_db(s), sql, NULL, NULL, NULL);
+	return sqlite3_exec(cc_agg_store_db(s), sql, NULL, NULL, NULL);
 }
 
 static void
 create_refuses_existing_and_reopens(void **state)
 {
 	struct fixture *f = *state;
-	struct cc_store *s = NULL;
+	struct cc_agg_store *s = NULL;
 	struct cc_diag d = { "" };
 	struct stat st;
 
-	assert_int_equal(cc_store_open(&s, f->path, false, &d), CC_ERR_NOT_FOUND);
+	assert_int_equal(cc_agg_store_open(&s, f->path, false, &d), CC_ERR_NOT_FOUND);
 	assert_null(s);
-	assert_int_equal(cc_store_open(&s, f->path, true, &d), 0);
+	assert_int_equal(cc_agg_store_open(&s, f->path, true, &d), 0);
 	assert_non_null(s);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	cc_store_close(s);
+	cc_agg_store_close(s);
 	s = NULL;
-	assert_int_equal(cc_store_open(&s, f->path, true, &d), CC_ERR_EXISTS);
+	assert_int_equal(cc_agg_store_open(&s, f->path, true, &d), CC_ERR_EXISTS);
 	assert_null(s);
-	assert_int_equal(cc_store_open(&s, f->path, false, &d), 0);
-	cc_store_close(s);
-	cc_store_close(NULL);
+	assert_int_equal(cc_agg_store_open(&s, f->path, false, &d), 0);
+	cc_agg_store_close(s);
+	cc_agg_store_close(NULL);
 }
 
 static void
 refuses_other_schema_version(void **state)
 {
 	struct fixture *f = *state;
-	struct cc_store *s = NULL;
+	struct cc_agg_store *s = NULL;
 	struct cc_diag d = { "" };
 
-	assert_int_equal(cc_store_open(&s, f->path, true, &d), 0);
+	assert_int_equal(cc_agg_store_open(&s, f->path, true, &d), 0);
 	assert_int_equal(exec_sql(s, "PRAGMA user_version=7"), SQLITE_OK);
-	cc_store_close(s);
+	cc_agg_store_close(s);
 	s = NULL;
-	assert_int_equal(cc_store_open(&s, f->path, false, &d), CC_ERR_VERSION);
+	assert_int_equal(cc_agg_store_open(&s, f->path, false, &d), CC_ERR_VERSION);
 	assert_non_null(strstr(d.text, "schema version 7"));
 }
 
@@ -96,14 +96,14 @@ static void
 audit_is_append_only_and_foreign_keys_hold(void **state)
 {
 	struct fixture *f = *state;
-	struct cc_store *s = NULL;
+	struct cc_agg_store *s = NULL;
 	struct cc_diag d = { "" };
 
-	assert_int_equal(cc_store_open(&s, f->path, true, &d), 0);
+	assert_int_equal(cc_agg_store_open(&s, f->path, true, &d), 0);
 	assert_int_equal(exec_sql(s, "INSERT INTO audit(time, actor, event, detail,"
 	    " prev_hash, hash) VALUES (1, 'a', 'e', '{}', 'p', 'h')"), SQLITE_OK);
 	assert_int_not_equal(exec_sql(s, "UPDATE audit SET actor = 'b'"), SQLITE_OK);
-	assert_non_null(strstr(sqlite3_errmsg(cc_store_db(s)), "append-only"));
+	assert_non_null(strstr(sqlite3_errmsg(cc_agg_store_db(s)), "append-only"));
 	assert_int_not_equal(exec_sql(s, "DELETE FROM audit"), SQLITE_OK);
 	/* A query owned by a user who does not exist. */
 	assert_int_not_equal(exec_sql(s, "INSERT INTO queries(id, owner, title,"
@@ -115,32 +115,32 @@ audit_is_append_only_and_foreign_keys_hold(void **state)
 	assert_int_not_equal(exec_sql(s, "INSERT INTO queries(id, owner, title,"
 	    " document, status, submitted, deadline) VALUES ('q', 'anna', 't',"
 	    " '{}', 'half-done', 1, 2)"), SQLITE_OK);
-	cc_store_close(s);
+	cc_agg_store_close(s);
 }
 
 static void
 transactions_roll_back(void **state)
 {
 	struct fixture *f = *state;
-	struct cc_store *s = NULL;
+	struct cc_agg_store *s = NULL;
 	struct cc_diag d = { "" };
 	sqlite3_stmt *st = NULL;
 
-	assert_int_equal(cc_store_open(&s, f->path, true, &d), 0);
-	assert_int_equal(cc_store_begin(s), 0);
+	assert_int_equal(cc_agg_store_open(&s, f->path, true, &d), 0);
+	assert_int_equal(cc_agg_store_begin(s), 0);
 	assert_int_equal(exec_sql(s, "INSERT INTO nodes(id, sector, added)"
 	    " VALUES ('skola', 'school', 1)"), SQLITE_OK);
-	cc_store_rollback(s);
-	cc_store_rollback(s);  /* no transaction: harmless */
-	assert_int_equal(cc_store_prepare(s, &st, "SELECT count(*) FROM nodes", &d), 0);
+	cc_agg_store_rollback(s);
+	cc_agg_store_rollback(s);  /* no transaction: harmless */
+	assert_int_equal(cc_agg_store_prepare(s, &st, "SELECT count(*) FROM nodes", &d), 0);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(st, 0), 0);
 	sqlite3_finalize(st);
-	assert_int_equal(cc_store_prepare(s, &st, "SELECT nope FROM nowhere", &d),
+	assert_int_equal(cc_agg_store_prepare(s, &st, "SELECT nope FROM nowhere", &d),
 	    CC_ERR_DB);
 	assert_null(st);
 	assert_non_null(strstr(d.text, "no such"));
-	cc_store_close(s);
+	cc_agg_store_close(s);
 }
 
 int

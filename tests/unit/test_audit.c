@@ -30,7 +30,7 @@
 struct fixture {
 	char dir[64];
 	char path[128];
-	struct cc_store *store;
+	struct cc_agg_store *store;
 };
 
 static int
@@ -45,7 +45,7 @@ setup(void **state)
 	if (mkdtemp(f->dir) == NULL)
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/aggregator.db", f->dir);
-	if (cc_store_open(&f->store, f->path, true, &d) != 0)
+	if (cc_agg_store_open(&f->store, f->path, true, &d) != 0)
 		return -1;
 	*state = f;
 	return 0;
@@ -57,7 +57,7 @@ teardown(void **state)
 	struct fixture *f = *state;
 	char p[160];
 
-	cc_store_close(f->store);
+	cc_agg_store_close(f->store);
 	unlink(f->path);
 	snprintf(p, sizeof(p), "%s-wal", f->path);
 	unlink(p);
@@ -78,7 +78,7 @@ detail_new(const char *text)
 }
 
 static void
-append_ok(struct cc_store *s, const char *actor, const char *event,
+append_ok(struct cc_agg_store *s, const char *actor, const char *event,
     const char *detail)
 {
 	struct cc_diag d = { { 0 } };
@@ -90,18 +90,18 @@ append_ok(struct cc_store *s, const char *actor, const char *event,
 }
 
 static int
-exec_sql(struct cc_store *s, const char *sql)
+exec_sql(struct cc_agg_store *s, const char *sql)
 {
-	return sqlite3_exec(cc_store_db(s), sql, NULL, NULL, NULL);
+	return sqlite3_exec(cc_agg_store_db(s), sql, NULL, NULL, NULL);
 }
 
 static int64_t
-row_count(struct cc_store *s)
+row_count(struct cc_agg_store *s)
 {
 	sqlite3_stmt *st;
 	int64_t n;
 
-	assert_int_equal(sqlite3_prepare_v2(cc_store_db(s),
+	assert_int_equal(sqlite3_prepare_v2(cc_agg_store_db(s),
 	    "SELECT count(*) FROM audit", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	n = sqlite3_column_int64(st, 0);
@@ -111,7 +111,7 @@ row_count(struct cc_store *s)
 
 /* Verify; returns the first bad seq (0 = intact) and checks the count. */
 static int64_t
-verify(struct cc_store *s, int64_t expect_count, char *diag_out)
+verify(struct cc_agg_store *s, int64_t expect_count, char *diag_out)
 {
 	struct cc_diag d = { { 0 } };
 	int64_t count = -1, bad = -1;
@@ -174,7 +174,7 @@ vectors(void **state)
 
 /* Four entries as the coordinator would write them. */
 static void
-four_entries(struct cc_store *s)
+four_entries(struct cc_agg_store *s)
 {
 	append_ok(s, "anna", "query.submitted", "{\"query\": \"" QID "\","
 	    "\"owner\": \"anna\", \"digest\": \"" ZERO_HASH "\"}");
@@ -207,7 +207,7 @@ append_verify_head(void **state)
 	assert_int_equal(verify(f->store, 4, NULL), 0);
 
 	/* seq from 1, prev_hash = the previous hash, zeros first. */
-	assert_int_equal(sqlite3_prepare_v2(cc_store_db(f->store),
+	assert_int_equal(sqlite3_prepare_v2(cc_agg_store_db(f->store),
 	    "SELECT seq, time, detail, prev_hash, hash FROM audit ORDER BY seq",
 	    -1, &st, NULL), SQLITE_OK);
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -302,21 +302,21 @@ transactions(void **state)
 
 	append_ok(f->store, "anna", "query.submitted", "{}");
 	/* Rolled back with the caller's change: no entry. */
-	assert_int_equal(cc_store_begin(f->store), 0);
+	assert_int_equal(cc_agg_store_begin(f->store), 0);
 	append_ok(f->store, "skola", "query.approved", "{\"node\": \"skola\"}");
 	append_ok(f->store, "bup", "query.approved", "{\"node\": \"bup\"}");
 	assert_int_equal(row_count(f->store), 3);
-	cc_store_rollback(f->store);
+	cc_agg_store_rollback(f->store);
 	assert_int_equal(row_count(f->store), 1);
 	assert_int_equal(verify(f->store, 1, NULL), 0);
 	/* Committed with it: both entries, linked. */
-	assert_int_equal(cc_store_begin(f->store), 0);
+	assert_int_equal(cc_agg_store_begin(f->store), 0);
 	append_ok(f->store, "skola", "query.approved", "{\"node\": \"skola\"}");
 	append_ok(f->store, "bup", "query.approved", "{\"node\": \"bup\"}");
-	assert_int_equal(cc_store_commit(f->store), 0);
+	assert_int_equal(cc_agg_store_commit(f->store), 0);
 	assert_int_equal(verify(f->store, 3, NULL), 0);
 	/* Outside a transaction the append left none open. */
-	assert_true(sqlite3_get_autocommit(cc_store_db(f->store)));
+	assert_true(sqlite3_get_autocommit(cc_agg_store_db(f->store)));
 }
 
 static void
@@ -363,7 +363,7 @@ bad_input(void **state)
 	    CC_ERR_LIMIT);
 	/* Nothing but the one good entry was written, and no transaction. */
 	assert_int_equal(row_count(f->store), 1);
-	assert_true(sqlite3_get_autocommit(cc_store_db(f->store)));
+	assert_true(sqlite3_get_autocommit(cc_agg_store_db(f->store)));
 	assert_int_equal(verify(f->store, 1, NULL), 0);
 	free(filler);
 	json_decref(big);
@@ -387,7 +387,7 @@ triggers_refuse_changes(void **state)
 
 /* An attacker with the database file: the triggers are no obstacle. */
 static void
-attacker(struct cc_store *s)
+attacker(struct cc_agg_store *s)
 {
 	assert_int_equal(exec_sql(s, "DROP TRIGGER audit_no_update;"
 	    "DROP TRIGGER audit_no_delete;"), SQLITE_OK);
@@ -422,7 +422,7 @@ tamper_rehashed(void **state)
 	 */
 	four_entries(f->store);
 	attacker(f->store);
-	assert_int_equal(sqlite3_prepare_v2(cc_store_db(f->store),
+	assert_int_equal(sqlite3_prepare_v2(cc_agg_store_db(f->store),
 	    "SELECT prev_hash, time FROM audit WHERE seq = 2", -1, &st, NULL),
 	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);

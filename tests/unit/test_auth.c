@@ -35,7 +35,7 @@
 static char tmpdir[64];
 static char url[64];
 static struct cc_app app;
-static struct cc_store *db;          /* the test's own connection */
+static struct cc_agg_store *db;          /* the test's own connection */
 static pthread_t loop_thread;
 static struct cc_route *routes;
 
@@ -119,8 +119,8 @@ group_setup(void **state)
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/aggregator.db", tmpdir);
-	if (cc_store_open(&db, path, true, &d) != 0 ||
-	    cc_store_open(&app.store, path, false, &d) != 0) {
+	if (cc_agg_store_open(&db, path, true, &d) != 0 ||
+	    cc_agg_store_open(&app.store, path, false, &d) != 0) {
 		fprintf(stderr, "store: %s\n", d.text);
 		return -1;
 	}
@@ -303,8 +303,8 @@ group_teardown(void **state)
 	pthread_join(loop_thread, NULL);
 	cc_server_free(app.server);
 	event_base_free(app.base);
-	cc_store_close(app.store);
-	cc_store_close(db);
+	cc_agg_store_close(app.store);
+	cc_agg_store_close(db);
 	free(routes);
 	curl_global_cleanup();
 	run("rm -rf %s", tmpdir);
@@ -319,7 +319,7 @@ count_rows(const char *sql, const char *arg)
 	sqlite3_stmt *st = NULL;
 	int64_t n;
 
-	assert_int_equal(cc_store_prepare(db, &st, sql, NULL), 0);
+	assert_int_equal(cc_agg_store_prepare(db, &st, sql, NULL), 0);
 	if (arg != NULL)
 		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -391,7 +391,7 @@ passwords_are_argon2id_and_names_checked(void **state)
 	    CC_ERR_FORMAT);
 
 	/* Stored as an argon2id string that does not hold the password. */
-	assert_int_equal(cc_store_prepare(db, &st,
+	assert_int_equal(cc_agg_store_prepare(db, &st,
 	    "SELECT pwhash FROM users WHERE name = 'anna'", NULL), 0);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	hash = (const char *)sqlite3_column_text(st, 0);
@@ -427,7 +427,7 @@ login_sessions_are_hashed(void **state)
 
 	/* Only SHA-256 of the cookie value is stored. */
 	SHA256((const unsigned char *)s.cookie, 64, h);
-	assert_int_equal(cc_store_prepare(db, &st,
+	assert_int_equal(cc_agg_store_prepare(db, &st,
 	    "SELECT count(*) FROM sessions WHERE id_hash = ?", NULL), 0);
 	sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -517,7 +517,7 @@ login_rate_limit_grows(void **state)
 	assert_int_equal(count_rows("SELECT count(*) FROM login_failures WHERE "
 	    "name = ?", "cecilia"), 0);
 	/* The delay never exceeds the maximum, however many failures. */
-	assert_int_equal(sqlite3_exec(cc_store_db(db), "INSERT INTO "
+	assert_int_equal(sqlite3_exec(cc_agg_store_db(db), "INSERT INTO "
 	    "login_failures (name, count, last) VALUES ('cecilia', 1000, 0)",
 	    NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(cc_auth_login(db, "cecilia", PW, 10, 8, &s, &wait, &d),
@@ -552,7 +552,7 @@ tokens_are_shown_once_and_hashed(void **state)
 	assert_int_equal(cc_auth_token_create(db, "dora", NULL, 1, tok2, &d), 0);
 	assert_string_not_equal(tok, tok2);
 	SHA256((const unsigned char *)tok, strlen(tok), h);
-	assert_int_equal(cc_store_prepare(db, &st, "SELECT user, label FROM "
+	assert_int_equal(cc_agg_store_prepare(db, &st, "SELECT user, label FROM "
 	    "tokens WHERE id_hash = ?", NULL), 0);
 	sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -953,7 +953,7 @@ http_federation(void **state)
 	struct reply r;
 
 	(void)state;
-	assert_int_equal(sqlite3_exec(cc_store_db(db), "UPDATE nodes SET "
+	assert_int_equal(sqlite3_exec(cc_agg_store_db(db), "UPDATE nodes SET "
 	    "catalogue = '{\"sector\":\"school\",\"categories\":[\"inskriven\","
 	    "\"fr\xC3\xA5nvaro\"],\"period\":{\"from\":\"2024-01\",\"to\":"
 	    "\"2025-12\"}}' WHERE id = 'skola'", NULL, NULL, NULL), SQLITE_OK);

@@ -63,7 +63,7 @@ sql(const char *text)
 {
 	char *err = NULL;
 
-	if (sqlite3_exec(cc_store_db(F->app.store), text, NULL, NULL, &err) !=
+	if (sqlite3_exec(cc_agg_store_db(F->app.store), text, NULL, NULL, &err) !=
 	    SQLITE_OK) {
 		fail_msg("sql: %s: %s", text, err != NULL ? err : "?");
 	}
@@ -75,7 +75,7 @@ sql_int(const char *text, const char *arg)
 	sqlite3_stmt *st = NULL;
 	int64_t v = -1;
 
-	assert_int_equal(sqlite3_prepare_v2(cc_store_db(F->app.store), text, -1,
+	assert_int_equal(sqlite3_prepare_v2(cc_agg_store_db(F->app.store), text, -1,
 	    &st, NULL), SQLITE_OK);
 	if (arg != NULL)
 		sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
@@ -94,7 +94,7 @@ query_text(const char *id, const char *column)
 	char *v = NULL;
 
 	snprintf(q, sizeof(q), "SELECT %s FROM queries WHERE id = ?", column);
-	assert_int_equal(sqlite3_prepare_v2(cc_store_db(F->app.store), q, -1,
+	assert_int_equal(sqlite3_prepare_v2(cc_agg_store_db(F->app.store), q, -1,
 	    &st, NULL), SQLITE_OK);
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -125,7 +125,7 @@ audited(const char *event, const char *id)
 	bool found = false;
 
 	snprintf(like, sizeof(like), "%%%s%%", id != NULL ? id : "");
-	assert_int_equal(sqlite3_prepare_v2(cc_store_db(F->app.store),
+	assert_int_equal(sqlite3_prepare_v2(cc_agg_store_db(F->app.store),
 	    "SELECT 1 FROM audit WHERE event = ? AND detail LIKE ?", -1, &st,
 	    NULL), SQLITE_OK);
 	sqlite3_bind_text(st, 1, event, -1, SQLITE_TRANSIENT);
@@ -398,7 +398,7 @@ setup(void **state)
 	snprintf(F->dir, sizeof(F->dir), "/tmp/cc-coord-XXXXXX");
 	assert_non_null(mkdtemp(F->dir));
 	snprintf(F->path, sizeof(F->path), "%s/aggregator.db", F->dir);
-	assert_int_equal(cc_store_open(&F->app.store, F->path, true, &d), 0);
+	assert_int_equal(cc_agg_store_open(&F->app.store, F->path, true, &d), 0);
 	/* The federation CA and a certificate per node. */
 	assert_non_null(F->ca = testpki_ca_new("test federation", TESTPKI_ED25519));
 	assert_non_null(ca_pem = testpki_ca_pem(F->ca));
@@ -481,7 +481,7 @@ teardown(void **state)
 
 	(void)state;
 	cc_coordinator_free(F->app.coord);
-	cc_store_close(F->app.store);
+	cc_agg_store_close(F->app.store);
 	cc_seal_key_free(F->app.attr_key);
 	event_base_free(F->app.base);
 	for (i = 0; i < NNODES; i++)
