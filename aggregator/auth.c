@@ -16,14 +16,13 @@
 #include "aggregator/app.h"
 #include "aggregator/audit.h"
 #include "protocol/query.h"
+#include "protocol/sector.h"
 
 #define AUTH_ACTOR "aggregator"
 #define AUTH_FAILURES_KEEP 86400        /* forget failures after a day */
 #define AUTH_FAILURES_ROWS 10000        /* and keep at most this many names */
 #define AUTH_CN_MAX 256
 #define AUTH_TIME_TEXT 32
-
-static const char *const sectors[] = { "school", "social", "health", "other" };
 
 /* ---- names ---------------------------------------------------------------- */
 
@@ -74,19 +73,6 @@ cc_auth_username_check(const char *name)
 			return CC_ERR_FORMAT;
 	}
 	return 0;
-}
-
-int
-cc_auth_sector_check(const char *sector)
-{
-	size_t i;
-
-	if (sector == NULL)
-		return CC_ERR_FORMAT;
-	for (i = 0; i < sizeof(sectors) / sizeof(sectors[0]); i++)
-		if (strcmp(sector, sectors[i]) == 0)
-			return 0;
-	return CC_ERR_FORMAT;
 }
 
 /* 64 lowercase hex characters: the form of a session id and a token body. */
@@ -976,7 +962,7 @@ cc_auth_node_add(struct cc_agg_store *s, const char *id, const char *sector,
 		    "and '-' (the CN of its certificate)", CC_LIMIT_NODE_ID);
 		return CC_ERR_FORMAT;
 	}
-	if (cc_auth_sector_check(sector) != 0) {
+	if (cc_sector_check(sector) != 0) {
 		cc_diag_set(diag, "the sector is school, social, health or other");
 		return CC_ERR_FORMAT;
 	}

@@ -67,12 +67,6 @@ int cc_auth_role_parse(enum cc_role *ret_role, const char *name);
  */
 int cc_auth_username_check(const char *name);
 
-/*
- * A node's sector: school, social, health or other (node.conf's list).
- * CC_ERR_FORMAT otherwise.
- */
-int cc_auth_sector_check(const char *sector);
-
 /* ---- the authorizer (server.h cc_authorize_fn) ---- */
 
 /*

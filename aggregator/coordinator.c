@@ -53,6 +53,7 @@
 #include "protocol/batch.h"
 #include "protocol/date.h"
 #include "protocol/query.h"
+#include "protocol/sector.h"
 #include "protocol/sign.h"
 
 #define COORD_ACTOR "aggregator"
@@ -1224,7 +1225,7 @@ cc_coord_set_catalogue(struct cc_coordinator *c, const char *node,
 		}
 	}
 	sector = json_string_value(json_object_get(body, "sector"));
-	if (sector == NULL || cc_auth_sector_check(sector) != 0) {
+	if (sector == NULL || cc_sector_check(sector) != 0) {
 		cc_diag_set(diag, "sector: must be one of school, social, "
 		    "health, other");
 		goto out;

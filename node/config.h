@@ -39,19 +39,8 @@
 
 #include "protocol/error.h"
 #include "protocol/limits.h"
+#include "protocol/sector.h"
 #include "node/csv.h"
-
-enum cc_sector {
-	CC_SECTOR_SCHOOL = 1,
-	CC_SECTOR_SOCIAL = 2,
-	CC_SECTOR_HEALTH = 3,
-	CC_SECTOR_OTHER = 4,
-};
-
-/* "school", "social", "health", "other" (any case); else CC_ERR_FORMAT. */
-int cc_sector_parse(enum cc_sector *ret_sector, const char *name);
-/* The lower-case name, or NULL for a value that is not a sector. */
-const char *cc_sector_name(enum cc_sector sector);
 
 /* 0 if id matches [a-z0-9-]{1,32}, CC_ERR_FORMAT otherwise. */
 int cc_node_id_check(const char *id);

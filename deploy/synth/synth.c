@@ -78,6 +78,7 @@
 #include "protocol/identity.h"
 #include "protocol/limits.h"
 #include "protocol/query.h"
+#include "protocol/sector.h"
 
 #define SYNTH_MAX_CHILDREN 1000000u
 #define SYNTH_MAX_AGE 17
@@ -240,11 +241,19 @@ age_on(int by, int bm, int bd, long on)
 /* ------------------------------------------------------------------------
  * Sectors, categories, CSV shapes. */
 
+/* An index into the tables below, in the order of protocol/sector.h. */
 enum sector { SECTOR_SCHOOL, SECTOR_SOCIAL, SECTOR_HEALTH, SECTOR_OTHER, SECTOR_COUNT };
+_Static_assert(CC_SECTOR_SCHOOL + SECTOR_OTHER == CC_SECTOR_OTHER &&
+    CC_SECTOR_SCHOOL + SECTOR_SOCIAL == CC_SECTOR_SOCIAL &&
+    CC_SECTOR_SCHOOL + SECTOR_HEALTH == CC_SECTOR_HEALTH,
+    "synth's sector order is protocol/sector.h's");
 
-static const char *const sector_names[SECTOR_COUNT] = {
-	"school", "social", "health", "other",
-};
+static const char *
+sector_name(enum sector s)
+{
+	return cc_sector_name((enum cc_sector)(CC_SECTOR_SCHOOL + (int)s));
+}
+
 /* Labels of the default query's sets. */
 static const char *const sector_labels[SECTOR_COUNT] = {
 	"skola", "socialtjänst", "bup", "övrigt",
@@ -1531,6 +1540,7 @@ parse_nodes(struct region *rg, const char *list)
 		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
 		char item[128], *sector, *shape;
 		struct node *n;
+		enum cc_sector cs;
 		int s;
 
 		if (len == 0 || len >= sizeof(item))
@@ -1550,16 +1560,14 @@ parse_nodes(struct region *rg, const char *list)
 			fail("--nodes: \"%s\" appears twice", item);
 		if (rg->nnodes == CC_LIMIT_QUERY_NODES)
 			fail("--nodes: at most %d nodes", CC_LIMIT_QUERY_NODES);
-		for (s = 0; s < SECTOR_COUNT; s++)
-			if (strcmp(sector, sector_names[s]) == 0)
-				break;
-		if (s == SECTOR_COUNT)
+		if (cc_sector_check(sector) != 0 || cc_sector_parse(&cs, sector) != 0)
 			fail("--nodes: sector \"%s\" is not school, social, health or other",
 			    sector);
 		n = &rg->nodes[rg->nnodes];
 		memset(n, 0, sizeof(*n));
 		/* node_id_valid() above bounds the length to 32. */
 		memcpy(n->id, item, strlen(item) + 1);
+		s = (int)cs - CC_SECTOR_SCHOOL;
 		n->sector = (enum sector)s;
 		n->set = -1;
 		n->municipality = (unsigned)rg->nsector_nodes[s];
@@ -1724,7 +1732,7 @@ manifest_json(const struct region *rg)
 		json_array_append_new(nodes, json_pack(
 		    "{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s},"
 		    " s:o, s:I, s:I, s:I}",
-		    "id", n->id, "sector", sector_names[n->sector],
+		    "id", n->id, "sector", sector_name(n->sector),
 		    "file", strrchr(n->path, '/') + 1, "shape", shape_names[n->shape],
 		    "delimiter", n->shape == SHAPE_DEFAULT ? "," : ";",
 		    "encoding", n->shape == SHAPE_SV_CP1252 ? "windows-1252" : "utf-8",
@@ -1842,7 +1850,7 @@ main(int argc, char **argv)
 	    PRIu64 "\n", rg.opt.children, people_with_rows, rg.opt.year, rg.opt.seed);
 	for (size_t i = 0; i < rg.nnodes; i++)
 		printf("  %-32s %-7s %-9s %8" PRIu64 " children %9" PRIu64 " rows (%"
-		    PRIu64 " bad)\n", rg.nodes[i].id, sector_names[rg.nodes[i].sector],
+		    PRIu64 " bad)\n", rg.nodes[i].id, sector_name(rg.nodes[i].sector),
 		    shape_names[rg.nodes[i].shape], rg.nodes[i].children,
 		    rg.nodes[i].rows, rg.nodes[i].bad_rows);
 	printf("  truth: %" PRIu64 " children counted in %s/truth.json\n", q.counted,
