@@ -11,6 +11,7 @@
  */
 #include "node/config.h"
 #include "protocol/ini.h"
+#include "protocol/query.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,23 +37,6 @@
 static const char *const column_names[CC_COLUMN_COUNT_] = {
 	"personnummer", "category", "start_date", "end_date", "unit",
 };
-
-int
-cc_node_id_check(const char *id)
-{
-	size_t i;
-
-	if (id == NULL)
-		return CC_ERR_FORMAT;
-	for (i = 0; id[i] != '\0'; i++) {
-		if (i >= CC_LIMIT_NODE_ID)
-			return CC_ERR_FORMAT;
-		if (!((id[i] >= 'a' && id[i] <= 'z') ||
-		    (id[i] >= '0' && id[i] <= '9') || id[i] == '-'))
-			return CC_ERR_FORMAT;
-	}
-	return i > 0 ? 0 : CC_ERR_FORMAT;
-}
 
 const char *
 cc_column_name(enum cc_column col)
@@ -92,7 +76,7 @@ cc_node_policy_allows_peer(const struct cc_node_policy *p, const char *id)
 	if (p == NULL || id == NULL)
 		return false;
 	if (p->any_peer)
-		return cc_node_id_check(id) == 0;
+		return cc_query_node_id_valid(id, strlen(id));
 	for (i = 0; i < p->npeers && i < CC_POLICY_MAX_PEERS; i++)
 		if (strcmp(p->peers[i], id) == 0)
 			return true;
@@ -331,7 +315,7 @@ set_peers(struct cc_node_policy *pol, char *value, char *msg, size_t msglen)
 		return CC_ERR_FORMAT;
 	}
 	for (i = 0; i < n; i++) {
-		if (cc_node_id_check(items[i]) != 0) {
+		if (!cc_query_node_id_valid(items[i], strlen(items[i]))) {
 			snprintf(msg, msglen, "item %zu: a node id is 1 to %d "
 			    "characters from a-z, 0-9 and '-' (or use * alone)",
 			    i + 1, CC_LIMIT_NODE_ID);
@@ -357,7 +341,7 @@ set_categories(struct cc_node_policy *pol, char *value, char *msg,
 {
 	char *items[CC_POLICY_MAX_CATEGORIES];
 	bool over, empty;
-	size_t n, i, j, len;
+	size_t n, i, j;
 
 	if (strcmp(value, "*") == 0) {
 		pol->any_category = true;
@@ -376,10 +360,11 @@ set_categories(struct cc_node_policy *pol, char *value, char *msg,
 		return CC_ERR_FORMAT;
 	}
 	for (i = 0; i < n; i++) {
-		len = strlen(items[i]);
-		if (len > CC_LIMIT_CATEGORY || strcmp(items[i], "*") == 0) {
+		/* The names a query can ask for (SPEC 7.2); "*" is not one. */
+		if (!cc_query_category_valid(items[i], strlen(items[i]))) {
 			snprintf(msg, msglen, "item %zu: a category name is 1 to %d "
-			    "bytes (or use * alone)", i + 1, CC_LIMIT_CATEGORY);
+			    "bytes of letters, digits, '_', '-', '.' and inner "
+			    "spaces (or use * alone)", i + 1, CC_LIMIT_CATEGORY);
 			return CC_ERR_FORMAT;
 		}
 		for (j = 0; j < i; j++) {
@@ -411,7 +396,7 @@ cfg_set(struct cc_node_config *cfg, enum cfg_key k, char *value, char *msg,
 	}
 	switch (k) {
 	case K_ID:
-		if (cc_node_id_check(value) != 0) {
+		if (!cc_query_node_id_valid(value, strlen(value))) {
 			snprintf(msg, msglen, "must be 1 to %d characters from a-z, "
 			    "0-9 and '-'", CC_LIMIT_NODE_ID);
 			return CC_ERR_FORMAT;
@@ -779,7 +764,7 @@ cc_node_config_write_new(const char *path, const char *id,
 		cc_diag_set(diag, "no path or path too long");
 		return CC_ERR_INVALID_ARGUMENT;
 	}
-	if (cc_node_id_check(id) != 0) {
+	if (id == NULL || !cc_query_node_id_valid(id, strlen(id))) {
 		cc_diag_set(diag, "node id must be 1 to %d characters from a-z, "
 		    "0-9 and '-'", CC_LIMIT_NODE_ID);
 		return CC_ERR_INVALID_ARGUMENT;

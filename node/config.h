@@ -42,9 +42,6 @@
 #include "protocol/sector.h"
 #include "node/csv.h"
 
-/* 0 if id matches [a-z0-9-]{1,32}, CC_ERR_FORMAT otherwise. */
-int cc_node_id_check(const char *id);
-
 /* The logical import columns, in the default header order. */
 enum cc_column {
 	CC_COLUMN_PERSONNUMMER = 0,

@@ -19,6 +19,7 @@
 #include "protocol/identity.h"
 #include "protocol/limits.h"
 #include "protocol/parallel.h"
+#include "protocol/query.h"
 
 /* Chunks in the pipeline: one being read, the others hashed or inserted. */
 #define NCHUNKS 3
@@ -497,6 +498,12 @@ read_row(struct import *im, const struct cc_csv_record *rec, struct row *row,
 	if (looks_like_identity(p, len, &im->opt->on)) {
 		snprintf(reason, sizeof(reason), "looks like a personnummer "
 		    "(check the column mapping)");
+		goto rejected;
+	}
+	/* Only a name a query can ask for is worth storing (SPEC 7.2). */
+	if (!cc_query_category_valid(p, len)) {
+		snprintf(reason, sizeof(reason), "not a category name (letters, "
+		    "digits, '_', '-', '.' and inner spaces)");
 		goto rejected;
 	}
 	/* start_date, end_date */

@@ -44,6 +44,7 @@
 #include "protocol/client.h"
 #include "protocol/date.h"
 #include "protocol/error.h"
+#include "protocol/query.h"
 
 #define EXIT_OK 0
 #define EXIT_FAIL 1
@@ -375,7 +376,7 @@ cmd_init(int argc, char **argv)
 		return usage_error("init", "unexpected argument %s", argv[optind]);
 	if (id == NULL || sector_name == NULL)
 		return usage_error("init", "--id and --sector are required");
-	if (cc_node_id_check(id) != 0)
+	if (!cc_query_node_id_valid(id, strlen(id)))
 		return usage_error("init", "node id \"%s\" must be 1 to 32 "
 		    "characters from a-z, 0-9 and '-'", id);
 	if (cc_sector_parse(&sector, sector_name) != 0)

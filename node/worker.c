@@ -428,8 +428,13 @@ publish_catalogue(struct worker *w, int64_t import_id)
 		goto out;
 	}
 	for (i = 0; i < s->ncategories; i++) {
+		/* A name no query can ask for (SPEC 7.2; a store filled before
+		 * the import checked that rule) would make the aggregator
+		 * refuse the whole catalogue. */
 		if (!cc_node_policy_allows_category(&w->cfg->policy,
-		    s->category[i].name))
+		    s->category[i].name) ||
+		    !cc_query_category_valid(s->category[i].name,
+		    strlen(s->category[i].name)))
 			continue;
 		if (json_array_append_new(cats,
 		    json_string(s->category[i].name)) != 0) {

@@ -24,6 +24,7 @@
 #include "protocol/batch.h"
 #include "protocol/error.h"
 #include "protocol/limits.h"
+#include "protocol/query.h"
 
 /* PEM files are small; anything bigger is not a certificate or a key. */
 #define SIGN_PEM_MAX 65536
@@ -42,23 +43,8 @@ struct cc_trust {
 	X509_STORE *store;
 };
 
-/* Node ids are [a-z0-9-]{1,32} (DESIGN, SPEC 14). */
-static bool
-node_id_valid(const uint8_t *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > CC_LIMIT_NODE_ID)
-		return false;
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return false;
-	return true;
-}
-
 /*
- * The subject CN: exactly one, and a valid node id. Its bytes are taken
+ * The subject CN: exactly one, and a valid node id (SPEC 7.2, 14). Its bytes are taken
  * as encoded; a node id is ASCII, so UTF8String and PrintableString agree
  * and any other encoding (BMPString) fails the character check.
  */
@@ -78,7 +64,8 @@ cert_node_id(char ret_cn[CC_LIMIT_NODE_ID + 1], X509 *cert)
 		return CC_ERR_CERTIFICATE;
 	data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
 	if (data == NULL || (len = ASN1_STRING_length(data)) <= 0 ||
-	    !node_id_valid(ASN1_STRING_get0_data(data), (size_t)len))
+	    !cc_query_node_id_valid((const char *)ASN1_STRING_get0_data(data),
+	    (size_t)len))
 		return CC_ERR_CERTIFICATE;
 	memcpy(ret_cn, ASN1_STRING_get0_data(data), (size_t)len);
 	return 0;

@@ -427,20 +427,6 @@ fail(const char *fmt, ...)
 	exit(1);
 }
 
-static bool
-node_id_valid(const char *s, size_t len)
-{
-	if (len < 1 || len > CC_LIMIT_NODE_ID)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-			return false;
-	}
-	return true;
-}
-
 static int
 find_node(const struct region *rg, const char *id)
 {
@@ -545,7 +531,7 @@ query_read_set(struct region *rg, struct tquery *q, size_t i, const json_t *js)
 		int n;
 
 		if (!json_is_string(v) ||
-		    !node_id_valid(json_string_value(v), json_string_length(v)))
+		    !cc_query_node_id_valid(json_string_value(v), json_string_length(v)))
 			fail("query: sets[%zu].nodes[%zu] is not a node id", i, k);
 		n = find_node(rg, json_string_value(v));
 		if (n < 0)
@@ -1554,7 +1540,7 @@ parse_nodes(struct region *rg, const char *list)
 		shape = strchr(sector, ':');
 		if (shape != NULL)
 			*shape++ = '\0';
-		if (!node_id_valid(item, strlen(item)))
+		if (!cc_query_node_id_valid(item, strlen(item)))
 			fail("--nodes: \"%s\" is not a node id ([a-z0-9-]{1,32})", item);
 		if (find_node(rg, item) >= 0)
 			fail("--nodes: \"%s\" appears twice", item);
@@ -1565,7 +1551,7 @@ parse_nodes(struct region *rg, const char *list)
 			    sector);
 		n = &rg->nodes[rg->nnodes];
 		memset(n, 0, sizeof(*n));
-		/* node_id_valid() above bounds the length to 32. */
+		/* cc_query_node_id_valid() above bounds the length to 32. */
 		memcpy(n->id, item, strlen(item) + 1);
 		s = (int)cs - CC_SECTOR_SCHOOL;
 		n->sector = (enum sector)s;

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "node/config.h"
+#include "protocol/query.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,7 +22,8 @@ check_config(const struct cc_node_config *cfg)
 	const struct cc_node_policy *p = &cfg->policy;
 	size_t i;
 
-	if (cc_node_id_check(cfg->id) != 0 || cc_sector_name(cfg->sector) == NULL)
+	if (!cc_query_node_id_valid(cfg->id, strlen(cfg->id)) ||
+	    cc_sector_name(cfg->sector) == NULL)
 		abort();
 	if (cfg->aggregator_url[0] != '\0' &&
 	    strncasecmp(cfg->aggregator_url, "https://", 8) != 0)
@@ -40,7 +42,7 @@ check_config(const struct cc_node_config *cfg)
 	    (!p->any_category && p->ncategories == 0))
 		abort();
 	for (i = 0; i < p->npeers; i++)
-		if (cc_node_id_check(p->peers[i]) != 0 ||
+		if (!cc_query_node_id_valid(p->peers[i], strlen(p->peers[i])) ||
 		    !cc_node_policy_allows_peer(p, p->peers[i]))
 			abort();
 	for (i = 0; i < p->ncategories; i++)

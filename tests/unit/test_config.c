@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "node/config.h"
+#include "protocol/query.h"
 #include "protocol/error.h"
 #include "protocol/limits.h"
 
@@ -386,6 +387,10 @@ static const struct bad_case bad_cases[] = {
 	  ":5: [policy] categories: must be * or category names" },
 	{ "[node]\nid = a\nsector = school\n[policy]\ncategories = x, x\n",
 	  ":5: [policy] categories: item 2 is listed twice" },
+	{ "[node]\nid = a\nsector = school\n[policy]\ncategories = x, y/z\n",
+	  ":5: [policy] categories: item 2: a category name" },
+	{ "[node]\nid = a\nsector = school\n[policy]\ncategories = x, *\n",
+	  ":5: [policy] categories: item 2: a category name" },
 	{ "[node]\nsector = school\n", ": [node] id: required but not set" },
 	{ "[node]\nid = a\n", ": [node] sector: required but not set" },
 	{ "", ": [node] id: required but not set" },
@@ -554,15 +559,16 @@ missing_file_and_helpers(void **state)
 	assert_int_equal(cc_node_config_load(NULL, path, &d),
 	    CC_ERR_INVALID_ARGUMENT);
 
-	assert_int_equal(cc_node_id_check("a"), 0);
-	assert_int_equal(cc_node_id_check("region-orebro-bup-0123456789abcd"),
-	    0);
-	assert_int_equal(cc_node_id_check("region-orebro-bup-0123456789abcde"),
-	    CC_ERR_FORMAT);
-	assert_int_equal(cc_node_id_check(""), CC_ERR_FORMAT);
-	assert_int_equal(cc_node_id_check("a_b"), CC_ERR_FORMAT);
-	assert_int_equal(cc_node_id_check("\xC3\xA5"), CC_ERR_FORMAT);
-	assert_int_equal(cc_node_id_check(NULL), CC_ERR_FORMAT);
+	/* node.conf's ids follow the protocol's rule (SPEC 7.2). */
+	assert_true(cc_query_node_id_valid("a", 1));
+	assert_true(cc_query_node_id_valid("region-orebro-bup-0123456789abcd",
+	    32));
+	assert_false(cc_query_node_id_valid("region-orebro-bup-0123456789abcde",
+	    33));
+	assert_false(cc_query_node_id_valid("", 0));
+	assert_false(cc_query_node_id_valid("a_b", 3));
+	assert_false(cc_query_node_id_valid("\xC3\xA5", 2));
+	assert_false(cc_query_node_id_valid(NULL, 0));
 
 	assert_int_equal(cc_sector_parse(&s, "SOCIAL"), 0);
 	assert_int_equal(s, CC_SECTOR_SOCIAL);

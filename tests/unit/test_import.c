@@ -436,6 +436,32 @@ column_mapping_from_config(void **state)
 }
 
 static void
+category_names_follow_the_query_rule(void **state)
+{
+	struct fixture *f = *state;
+	char text[1024], id[16];
+
+	/* SPEC 7.2: a name no query could ask for is refused like a bad row. */
+	pnr(id, F12, 2015, 1, 1, 7);
+	snprintf(text, sizeof(text), "personnummer,category,start_date,end_date\n"
+	    "%s,remiss,2024-01-01,\n"
+	    "%s,\"a,b\",2024-01-01,\n"
+	    "%s,a/b,2024-01-01,\n"
+	    "%s,a*b,2024-01-01,\n"
+	    "%s,bes\xC3\xB6k,2024-01-01,\n", id, id, id, id, id);
+	f->opt.max_reject_rate = 1.0;
+	assert_int_equal(run(f, text), 0);
+	assert_int_equal(f->res.rows_rejected, 3);
+	assert_int_equal(f->res.rows_imported, 2);
+	assert_int_equal(f->res.nshown, 3);
+	assert_string_equal(f->res.shown[0].column, "category");
+	assert_non_null(strstr(f->res.shown[0].text, "not a category name"));
+	assert_string_equal(f->res.shown[1].column, "category");
+	assert_string_equal(f->res.shown[2].column, "category");
+	assert_int_equal(f->stats.ncategories, 2);
+}
+
+static void
 category_limit_refuses(void **state)
 {
 	struct fixture *f = *state;
@@ -492,6 +518,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(too_many_bad_rows_refuses_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(missing_column_undecodable_and_empty_files_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(column_mapping_from_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(category_names_follow_the_query_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(category_limit_refuses, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_arguments, setup, teardown),
 	};
