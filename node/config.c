@@ -101,19 +101,19 @@ cc_node_policy_allows_category(const struct cc_node_policy *p,
 
 /* ---- value parsers ------------------------------------------------------ */
 
-/*
- * A share from 0 to 1 written as a decimal ("0.01", Swedish "0,01") or a
- * percentage ("1%", "1.5 %"), with at most CFG_RATE_DECIMALS decimals.
- * Parsed into millionths so that the range check is exact.
- */
-static int
-parse_rate(const char *s, double *ret_v)
+/* Parsed into millionths so that the range check is exact (config.h). */
+int
+cc_node_config_parse_rate(double *ret_v, const char *s)
 {
 	unsigned long long whole = 0, frac = 0, scale = 1, units, top;
 	size_t nd = 0, nf = 0;
 	bool percent = false;
 
+	if (ret_v == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
 	*ret_v = 0;
+	if (s == NULL)
+		return CC_ERR_FORMAT;
 	for (; *s >= '0' && *s <= '9'; s++, nd++) {
 		if (nd >= 4)    /* 100% is the largest meaningful value */
 			return CC_ERR_FORMAT;
@@ -439,7 +439,7 @@ cfg_set(struct cc_node_config *cfg, enum cfg_key k, char *value, char *msg,
 		}
 		return 0;
 	case K_REJECT:
-		if (parse_rate(value, &cfg->max_reject_rate) != 0) {
+		if (cc_node_config_parse_rate(&cfg->max_reject_rate, value) != 0) {
 			snprintf(msg, msglen, "must be a share from 0 to 1 such as "
 			    "0.01, or a percentage such as 1%%");
 			return CC_ERR_FORMAT;

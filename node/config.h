@@ -123,6 +123,14 @@ int cc_node_config_write_new(const char *path, const char *id,
     enum cc_sector sector, const char *aggregator_url, struct cc_diag *diag);
 
 /*
+ * A share from 0 to 1 as node.conf's max_reject_rate and the node's
+ * --max-reject-rate write it: a decimal ("0.01", or Swedish "0,01") or a
+ * percentage ("1%", "1.5 %"), at most 6 decimals, plain ASCII digits (no
+ * sign, exponent or locale). CC_ERR_FORMAT otherwise (*ret_v is then 0).
+ */
+int cc_node_config_parse_rate(double *ret_v, const char *s);
+
+/*
  * true if the policy allows running with this peer / using this category
  * (exact, case-sensitive match; with * any valid node id / any non-empty
  * category).

@@ -459,30 +459,6 @@ out:
 
 /* ---- import ---- */
 
-/* "0.01", "1%" or "1.5%": a fraction in 0..1. */
-static int
-parse_rate(const char *s, double *ret)
-{
-	char *end = NULL;
-	double v;
-
-	*ret = 0;
-	if (s == NULL || s[0] == '\0')
-		return CC_ERR_FORMAT;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || end == s)
-		return CC_ERR_FORMAT;
-	if (*end == '%') {
-		v /= 100.0;
-		end++;
-	}
-	if (*end != '\0' || !(v >= 0.0 && v <= 1.0))
-		return CC_ERR_FORMAT;
-	*ret = v;
-	return 0;
-}
-
 static void
 utc_stamp(char out[32], time_t t, bool compact)
 {
@@ -589,7 +565,7 @@ cmd_import(int argc, char **argv)
 	if (enc != NULL && cc_csv_encoding_parse(&encoding, enc) != 0)
 		return usage_error("import", "--encoding %s: use auto, utf-8 or "
 		    "windows-1252", enc);
-	if (rate != NULL && parse_rate(rate, &max_rate) != 0)
+	if (rate != NULL && cc_node_config_parse_rate(&max_rate, rate) != 0)
 		return usage_error("import", "--max-reject-rate %s: give a "
 		    "fraction from 0 to 1 or a percentage such as 1%%", rate);
 	if (node_open(&n, "import", node_dir(dir_opt)) != 0)

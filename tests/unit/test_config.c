@@ -544,6 +544,33 @@ reject_rate_forms(void **state)
 	free(cfg);
 }
 
+/* The parser node.conf and `crosscount-node import --max-reject-rate` share. */
+static void
+reject_rate_parser(void **state)
+{
+	static const char *const bad[] = {
+		"", "2", "1.1", "101%", "-0", "+0.5", ".5", "1.", "1e-2", " 0.5",
+		"0.5x", "0.1234567", "10000%", "0x1", "inf", "nan", "1%%",
+	};
+	double v = 42;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(cc_node_config_parse_rate(&v, "0,25"), 0);
+	assert_true(v > 0.25 - 1e-12 && v < 0.25 + 1e-12);
+	assert_int_equal(cc_node_config_parse_rate(&v, "1.5 %"), 0);
+	assert_true(v > 0.015 - 1e-12 && v < 0.015 + 1e-12);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = 42;
+		if (cc_node_config_parse_rate(&v, bad[i]) != CC_ERR_FORMAT)
+			fail_msg("\"%s\" was accepted", bad[i]);
+		assert_true(v == 0.0);
+	}
+	assert_int_equal(cc_node_config_parse_rate(&v, NULL), CC_ERR_FORMAT);
+	assert_int_equal(cc_node_config_parse_rate(NULL, "1"),
+	    CC_ERR_INVALID_ARGUMENT);
+}
+
 static void
 missing_file_and_helpers(void **state)
 {
@@ -600,6 +627,7 @@ main(void)
 		cmocka_unit_test(errors_name_file_line_and_key),
 		cmocka_unit_test(limits_on_lines_and_lists),
 		cmocka_unit_test(reject_rate_forms),
+		cmocka_unit_test(reject_rate_parser),
 		cmocka_unit_test(missing_file_and_helpers),
 	};
 
