@@ -122,12 +122,14 @@ is_control(unsigned long cp)
 
 /*
  * Free text (title, label): 1..max bytes of UTF-8 without NUL or control
- * characters. Returns a reason or NULL.
+ * characters, and never six or more digits in a row (SPEC 7.2): free text
+ * travels to every node's log and to the audit log, so it must not be
+ * able to carry a personnummer. Returns a reason or NULL.
  */
 static const char *
 text_problem(const char *s, size_t len, size_t max)
 {
-	size_t i = 0;
+	size_t i = 0, digits = 0;
 	unsigned long cp;
 
 	if (len == 0)
@@ -139,6 +141,10 @@ text_problem(const char *s, size_t len, size_t max)
 			return "is not valid UTF-8";
 		if (is_control(cp))
 			return "contains a control character";
+		digits = cp >= '0' && cp <= '9' ? digits + 1 : 0;
+		if (digits >= 6)
+			return "contains six or more digits in a row (free "
+			    "text may never hold a personnummer)";
 	}
 	return NULL;
 }

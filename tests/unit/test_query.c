@@ -162,6 +162,14 @@ static const struct bad_case bad_cases[] = {
 	    "title: contains a control character" },
 	{ "{\"title\":\"a\\u0085b\"," P "," S "}", CC_ERR_QUERY,
 	    "title: contains a control character" },
+	/* Free text never carries a personnummer (SPEC 7.2). */
+	{ "{\"title\":\"Barn 19121212-1212\"," P "," S "}", CC_ERR_QUERY,
+	    "title: contains six or more digits in a row" },
+	{ "{\"title\":\"121212-1212\"," P "," S "}", CC_ERR_QUERY,
+	    "title: contains six or more digits in a row" },
+	{ "{" T "," P ",\"sets\":[{\"label\":\"bup 1912121212\",\"nodes\":"
+	    "[\"n1\"]}]}", CC_ERR_QUERY,
+	    "contains six or more digits in a row" },
 	/* period */
 	{ "{" T ",\"period\":\"2025\"," S "}", CC_ERR_QUERY,
 	    "period: must be an object" },
