@@ -427,10 +427,12 @@ main(int argc, char **argv)
 		return cli_usage("no command given");
 	if (strcmp(argv[optind], "query") != 0)
 		return cli_usage("unknown command");
-	if (optind + 1 < argc && (strcmp(argv[optind + 1], "--help") == 0 ||
-	    strcmp(argv[optind + 1], "-h") == 0)) {
-		fputs(usage_text, stdout);
-		return EXIT_DONE;
+	/* Help needs no aggregator: "query submit --help" works anywhere. */
+	for (ch = optind + 1; ch < argc; ch++) {
+		if (strcmp(argv[ch], "--help") == 0 || strcmp(argv[ch], "-h") == 0) {
+			fputs(usage_text, stdout);
+			return EXIT_DONE;
+		}
 	}
 	if (opt.base_url == NULL || opt.base_url[0] == '\0')
 		return cli_usage("no aggregator: use --aggregator or CROSSCOUNT_AGGREGATOR");
