@@ -649,8 +649,8 @@ cc_counting_table(json_t **ret_result, const struct cc_query *q,
     size_t nbase, struct cc_diag *diag)
 {
 	char digest[CC_COUNTING_DIGEST_HEX];
-	struct cc_margin *margins = NULL;
-	size_t nmargins = 0, order[(1u << CC_LIMIT_SETS) - 1];
+	struct cc_margin *margins = NULL, *known = NULL;
+	size_t nmargins = 0, nknown = 0, order[(1u << CC_LIMIT_SETS) - 1];
 	bool *base_withheld = NULL, *margin_withheld = NULL;
 	json_t *t = NULL, *cells = NULL, *sets = NULL, *combs = NULL;
 	int r = CC_ERR_INTERNAL;
@@ -668,8 +668,15 @@ cc_counting_table(json_t **ret_result, const struct cc_query *q,
 		r = CC_ERR_INVALID_ARGUMENT;
 		goto out;
 	}
-	/* SPEC 9.3: the published margins; 9.4-9.5: what is withheld. */
+	/*
+	 * SPEC 9.3: the published margins; 9.5: the known margins (each
+	 * set's total per breakdown cell, which its nodes can count
+	 * themselves: never published, but no withheld item may follow from
+	 * them); 9.4-9.5: what is withheld.
+	 */
 	if ((r = cc_disclosure_venn_margins(&margins, &nmargins, q->nsets,
+	    cc_query_cells(q))) != 0 ||
+	    (r = cc_disclosure_venn_known_margins(&known, &nknown, q->nsets,
 	    cc_query_cells(q))) != 0)
 		goto out;
 	if ((base_withheld = calloc(nbase, sizeof(*base_withheld))) == NULL ||
@@ -679,7 +686,8 @@ cc_counting_table(json_t **ret_result, const struct cc_query *q,
 		goto out;
 	}
 	if ((r = cc_disclosure_protect(base_withheld, margin_withheld, base,
-	    nbase, margins, nmargins, q->min_cell, diag)) != 0) {
+	    nbase, margins, nmargins, known, nknown, q->min_cell,
+	    diag)) != 0) {
 		cc_diag_prefix(diag, "disclosure control: ");
 		goto out;
 	}
@@ -722,6 +730,7 @@ out:
 	free(base_withheld);
 	free(margin_withheld);
 	cc_disclosure_margins_free(margins);
+	cc_disclosure_margins_free(known);
 	return r;
 }
 

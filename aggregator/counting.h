@@ -110,7 +110,9 @@ int cc_counting_count(uint64_t *ret_base, size_t nbase,
  * SPEC 9.3-9.6: the released table of a query from its exact base cells
  * (nbase as above): the published margins (cc_disclosure_venn_margins),
  * primary and secondary suppression (cc_disclosure_protect with
- * q->min_cell), the table in the form above with its digest.
+ * q->min_cell and the known margins of cc_disclosure_venn_known_margins,
+ * each set's total per breakdown cell, SPEC 9.5), the table in the form
+ * above with its digest.
  * *ret_result is a new object (json_decref it). base is not modified.
  */
 int cc_counting_table(json_t **ret_result, const struct cc_query *q,

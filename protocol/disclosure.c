@@ -2,17 +2,23 @@
  * crosscount: disclosure control of a released table (see disclosure.h;
  * SPEC.md 9.3-9.5).
  *
- * Derivability is decided exactly. The unknowns are the withheld base
- * cells; each published margin is one equation. Withheld cells that lie
- * in exactly the same published margins form a class: a class of two or
- * more cells can never be solved cell by cell (their difference is free),
- * and an item's row lies in the row space only if it treats a class as a
- * whole, so each class becomes one column. The matrix is then at most
- * (published margins) x (classes), small for crosscount's tables (a class
- * per Venn region), and is brought to reduced echelon form by
- * fraction-free Gauss-Jordan elimination (Bareiss) on BIGNUMs, with the
- * row operations recorded so that the margins used by a derivation are
- * known.
+ * Two readers are checked (SPEC 9.5): the analyst, who has the published
+ * items, and the insider, who in addition has the known margins (the
+ * totals of each set per breakdown cell) and what follows from them
+ * alone (its prior). Derivability is decided exactly. The unknowns are
+ * the withheld base cells (for the insider, those outside its prior);
+ * each margin the reader has is one equation. Unknown cells that lie in
+ * exactly the same rows form a class: a class of two or more cells can
+ * never be solved cell by cell, and an item's row lies in the row space
+ * only if it treats a class as a whole, so each class is one column.
+ *
+ * cc_disclosure_protect brings each reader's rows to reduced echelon
+ * form with a sparse, incremental, fraction-free elimination on BIGNUMs
+ * (each row kept in lowest terms, the row operations recorded so that
+ * the margins used by a derivation are known); only rows that share a
+ * column are touched, which keeps the insider's many local rows (one
+ * per set and breakdown cell) cheap. cc_disclosure_check uses the dense
+ * Bareiss elimination below instead, and a membership test per item.
  */
 #include "protocol/disclosure.h"
 
@@ -20,8 +26,6 @@
 #include <string.h>
 
 #include <openssl/bn.h>
-
-#include "protocol/limits.h"
 
 /*
  * A matrix of BIGNUMs with `cols` equation columns followed, when
@@ -182,106 +186,466 @@ out:
 	return r;
 }
 
-/* Validate the table and compute every margin's value. */
+/* ---- the table, its readers and the insider's prior ---- */
+
+/*
+ * One protection or check run. Margins are numbered as one list (ids):
+ * 0..npub-1 the published margins, npub..npub+nknown-1 the known ones.
+ */
+struct table {
+	const uint64_t *base;
+	size_t nbase;
+	const struct cc_margin *pub;
+	size_t npub;
+	const struct cc_margin *known;
+	size_t nknown;
+	size_t nids;
+	uint64_t *val;          /* the value of every margin id */
+	bool *bw;               /* base cell withheld */
+	bool *mw;               /* published margin withheld */
+	bool *cell_prior;       /* the insider knows it without the table */
+	bool *pub_prior;
+	BN_CTX *ctx;
+};
+
+enum reader {
+	READER_ANALYST,         /* the published items */
+	READER_INSIDER,         /* published items, known margins, prior */
+	READER_PRIOR,           /* known margins alone: builds the prior */
+};
+
+static const struct cc_margin *
+margin_of(const struct table *tb, size_t id)
+{
+	return id < tb->npub ? &tb->pub[id] : &tb->known[id - tb->npub];
+}
+
+/* Is base cell i an unknown for the reader? */
+static bool
+is_unknown(const struct table *tb, enum reader rd, size_t i)
+{
+	switch (rd) {
+	case READER_ANALYST:
+		return tb->bw[i];
+	case READER_INSIDER:
+		return tb->bw[i] && !tb->cell_prior[i];
+	default:
+		return !tb->cell_prior[i];
+	}
+}
+
+/*
+ * Does the reader have margin id as an equation? The insider knows a
+ * prior published margin even when it is withheld.
+ */
+static bool
+has_row(const struct table *tb, enum reader rd, size_t id)
+{
+	bool pub = id < tb->npub;
+
+	switch (rd) {
+	case READER_ANALYST:
+		return pub && !tb->mw[id];
+	case READER_INSIDER:
+		return !pub || !tb->mw[id] || tb->pub_prior[id];
+	default:
+		return !pub || tb->pub_prior[id];
+	}
+}
+
+static void
+table_clear(struct table *tb)
+{
+	free(tb->val);
+	free(tb->bw);
+	free(tb->mw);
+	free(tb->cell_prior);
+	free(tb->pub_prior);
+	BN_CTX_free(tb->ctx);
+	memset(tb, 0, sizeof(*tb));
+}
+
+/* Validate one list of margins and compute their values into val[]. */
 static int
-check_table(uint64_t *mval, const uint64_t *base, size_t nbase,
-    const struct cc_margin *margins, size_t nmargins, uint32_t min_cell,
+check_margins(uint64_t *val, const uint64_t *base, size_t nbase,
+    const struct cc_margin *mg, size_t n, const char *what,
     struct cc_diag *diag)
 {
 	size_t m, t;
 	int r;
 
-	if ((base == NULL && nbase > 0) || (margins == NULL && nmargins > 0) ||
-	    min_cell < 1) {
-		cc_diag_set(diag, "internal: table, margins or min_cell missing");
-		return CC_ERR_INVALID_ARGUMENT;
-	}
-	if (nbase > CC_LIMIT_TABLE_CELLS ||
-	    nmargins > CC_DISCLOSURE_MAX_MARGINS) {
-		cc_diag_set(diag, "table of %zu cells and %zu margins is over "
-		    "the limit (%d, %d)", nbase, nmargins,
-		    CC_LIMIT_TABLE_CELLS, CC_DISCLOSURE_MAX_MARGINS);
-		return CC_ERR_LIMIT;
-	}
-	for (m = 0; m < nmargins; m++) {
-		const struct cc_margin *mg = &margins[m];
-
-		if (mg->nterms == 0 || mg->terms == NULL ||
-		    mg->nterms > nbase) {
-			cc_diag_set(diag, "internal: margin %zu has no terms",
-			    m);
+	for (m = 0; m < n; m++) {
+		if (mg[m].nterms == 0 || mg[m].terms == NULL ||
+		    mg[m].nterms > nbase) {
+			cc_diag_set(diag, "internal: %s margin %zu has no terms",
+			    what, m);
 			return CC_ERR_INVALID_ARGUMENT;
 		}
-		for (t = 0; t < mg->nterms; t++) {
-			if (mg->terms[t] >= nbase ||
-			    (t > 0 && mg->terms[t] <= mg->terms[t - 1])) {
-				cc_diag_set(diag, "internal: margin %zu: terms "
-				    "must be increasing cell indexes", m);
+		for (t = 0; t < mg[m].nterms; t++) {
+			if (mg[m].terms[t] >= nbase ||
+			    (t > 0 && mg[m].terms[t] <= mg[m].terms[t - 1])) {
+				cc_diag_set(diag, "internal: %s margin %zu: "
+				    "terms must be increasing cell indexes",
+				    what, m);
 				return CC_ERR_INVALID_ARGUMENT;
 			}
 		}
-		if ((r = cc_disclosure_margin_value(&mval[m], base, nbase,
-		    mg)) != 0) {
-			cc_diag_set(diag, "margin %zu overflows", m);
+		if ((r = cc_disclosure_margin_value(&val[m], base, nbase,
+		    &mg[m])) != 0) {
+			cc_diag_set(diag, "%s margin %zu overflows", what, m);
 			return r;
 		}
 	}
 	return 0;
 }
 
-int
-cc_disclosure_margin_value(uint64_t *ret_value, const uint64_t *base,
-    size_t nbase, const struct cc_margin *margin)
+/* Validate the arguments and set up tb (nothing withheld yet). */
+static int
+table_init(struct table *tb, const uint64_t *base, size_t nbase,
+    const struct cc_margin *pub, size_t npub, const struct cc_margin *known,
+    size_t nknown, uint32_t min_cell, struct cc_diag *diag)
 {
-	uint64_t sum = 0;
-	size_t t;
+	int r;
 
-	*ret_value = 0;
-	if (margin == NULL || (margin->terms == NULL && margin->nterms > 0))
+	memset(tb, 0, sizeof(*tb));
+	if ((base == NULL && nbase > 0) || (pub == NULL && npub > 0) ||
+	    (known == NULL && nknown > 0) || min_cell < 1) {
+		cc_diag_set(diag, "internal: table, margins or min_cell missing");
 		return CC_ERR_INVALID_ARGUMENT;
-	for (t = 0; t < margin->nterms; t++) {
-		if (margin->terms[t] >= nbase || base == NULL)
-			return CC_ERR_INVALID_ARGUMENT;
-		if (sum > UINT64_MAX - base[margin->terms[t]])
-			return CC_ERR_LIMIT;
-		sum += base[margin->terms[t]];
 	}
-	*ret_value = sum;
+	if (nbase > CC_LIMIT_TABLE_CELLS || npub > CC_DISCLOSURE_MAX_MARGINS ||
+	    nknown > CC_DISCLOSURE_MAX_KNOWN) {
+		cc_diag_set(diag, "table of %zu cells, %zu published and %zu "
+		    "known margins is over the limit (%d, %d, %d)", nbase, npub,
+		    nknown, CC_LIMIT_TABLE_CELLS, CC_DISCLOSURE_MAX_MARGINS,
+		    CC_DISCLOSURE_MAX_KNOWN);
+		return CC_ERR_LIMIT;
+	}
+	tb->base = base;
+	tb->nbase = nbase;
+	tb->pub = pub;
+	tb->npub = npub;
+	tb->known = known;
+	tb->nknown = nknown;
+	tb->nids = npub + nknown;
+	if ((tb->val = calloc(tb->nids + 1, sizeof(*tb->val))) == NULL ||
+	    (tb->bw = calloc(nbase + 1, sizeof(*tb->bw))) == NULL ||
+	    (tb->mw = calloc(npub + 1, sizeof(*tb->mw))) == NULL ||
+	    (tb->cell_prior = calloc(nbase + 1,
+	    sizeof(*tb->cell_prior))) == NULL ||
+	    (tb->pub_prior = calloc(npub + 1, sizeof(*tb->pub_prior))) == NULL)
+		return CC_ERR_ALLOC;
+	if ((r = check_margins(tb->val, base, nbase, pub, npub, "published",
+	    diag)) != 0 ||
+	    (r = check_margins(tb->val + npub, base, nbase, known, nknown,
+	    "known", diag)) != 0)
+		return r;
+	if ((tb->ctx = BN_CTX_new()) == NULL)
+		return CC_ERR_CRYPTO;
 	return 0;
 }
 
-/* The state of one protection run. */
-struct table {
-	const uint64_t *base;
-	size_t nbase;
-	const struct cc_margin *margins;
-	size_t nmargins;
-	const uint64_t *mval;
-	bool *bw;               /* base withheld */
-	bool *mw;               /* margin withheld */
+/* ---- a sparse exact basis, kept in reduced echelon form ---- */
+
+/*
+ * Rows have `width` entries: `ncols` equation columns, then one tracking
+ * column per input row (the row operations). An entry is NULL for 0.
+ * Every basis row is in lowest terms (content 1) with a positive pivot,
+ * and is 0 in the pivot column of every other basis row.
+ */
+struct basis {
+	size_t ncols, width, rank, maxrows;
+	BIGNUM ***row;
+	long *pivot_row_of_col;
+	size_t *pivot_col;
 	BN_CTX *ctx;
-	/* Per elimination round: */
-	size_t nrows;           /* published margins with a withheld cell */
-	size_t *row_margin;     /* row -> margin index */
-	long *class_of;         /* base cell -> class, -1 if published */
-	size_t *class_size;
-	size_t nclasses;
-	struct elim *e;
 };
 
 static void
-round_clear(struct table *tb)
+row_free(BIGNUM **x, size_t width)
 {
-	free(tb->row_margin);
-	free(tb->class_of);
-	free(tb->class_size);
-	elim_free(tb->e);
-	tb->row_margin = NULL;
-	tb->class_of = NULL;
-	tb->class_size = NULL;
-	tb->e = NULL;
-	tb->nrows = 0;
-	tb->nclasses = 0;
+	size_t j;
+
+	if (x == NULL)
+		return;
+	for (j = 0; j < width; j++)
+		BN_free(x[j]);
+	free(x);
+}
+
+static void
+basis_free(struct basis *b)
+{
+	size_t i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->rank; i++)
+		row_free(b->row[i], b->width);
+	free(b->row);
+	free(b->pivot_row_of_col);
+	free(b->pivot_col);
+	free(b);
+}
+
+static int
+basis_new(struct basis **ret_b, size_t ncols, size_t maxrows, BN_CTX *ctx)
+{
+	struct basis *b;
+	size_t c;
+
+	*ret_b = NULL;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return CC_ERR_ALLOC;
+	b->ncols = ncols;
+	b->maxrows = maxrows;
+	b->width = ncols + maxrows;
+	b->ctx = ctx;
+	if ((b->row = calloc(maxrows + 1, sizeof(*b->row))) == NULL ||
+	    (b->pivot_row_of_col = calloc(ncols + 1,
+	    sizeof(*b->pivot_row_of_col))) == NULL ||
+	    (b->pivot_col = calloc(maxrows + 1, sizeof(*b->pivot_col))) == NULL) {
+		basis_free(b);
+		return CC_ERR_ALLOC;
+	}
+	for (c = 0; c < ncols; c++)
+		b->pivot_row_of_col[c] = -1;
+	*ret_b = b;
+	return 0;
+}
+
+/* x := p * x - a * y, entry by entry (p, a non-zero). */
+static int
+row_combine(BIGNUM **x, const BIGNUM *p, BIGNUM *const *y, const BIGNUM *a,
+    size_t width, BN_CTX *ctx)
+{
+	BIGNUM *t;
+	size_t j;
+	bool p_one = BN_is_one(p);
+	int r = CC_ERR_CRYPTO;
+
+	BN_CTX_start(ctx);
+	if ((t = BN_CTX_get(ctx)) == NULL)
+		goto out;
+	for (j = 0; j < width; j++) {
+		if (y[j] == NULL) {
+			if (x[j] != NULL && !p_one && !BN_mul(x[j], x[j], p, ctx))
+				goto out;
+			continue;
+		}
+		if (!BN_mul(t, a, y[j], ctx))
+			goto out;
+		if (x[j] == NULL) {
+			if ((x[j] = BN_new()) == NULL) {
+				r = CC_ERR_ALLOC;
+				goto out;
+			}
+			BN_zero(x[j]);
+		} else if (!p_one && !BN_mul(x[j], x[j], p, ctx))
+			goto out;
+		if (!BN_sub(x[j], x[j], t))
+			goto out;
+		if (BN_is_zero(x[j])) {
+			BN_free(x[j]);
+			x[j] = NULL;
+		}
+	}
+	r = 0;
+out:
+	BN_CTX_end(ctx);
+	return r;
+}
+
+/*
+ * Divide a row by the gcd of its entries: keeps the numbers small (not
+ * needed for correctness), so only called after a scaling by a pivot
+ * other than 1.
+ */
+static BN_ULONG
+word_gcd(BN_ULONG a, BN_ULONG b)
+{
+	while (b != 0) {
+		BN_ULONG t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+static int
+row_content(BIGNUM **x, size_t width, BN_CTX *ctx)
+{
+	BIGNUM *g, *q;
+	BN_ULONG w;
+	size_t j;
+	int r = CC_ERR_CRYPTO;
+
+	BN_CTX_start(ctx);
+	g = BN_CTX_get(ctx);
+	if ((q = BN_CTX_get(ctx)) == NULL)
+		goto out;
+	/* Cheap first: BN_gcd is slow, and most rows hold a 1. */
+	for (j = 0; j < width; j++) {
+		if (x[j] != NULL && BN_abs_is_word(x[j], 1)) {
+			r = 0;
+			goto out;
+		}
+	}
+	/*
+	 * The gcd in machine words while the entries fit (exact, and much
+	 * faster than OpenSSL's constant-time BN_gcd); BN_gcd beyond.
+	 */
+	for (j = 0, w = 0; j < width && w != 1; j++) {
+		if (x[j] == NULL)
+			continue;
+		if (BN_num_bits(x[j]) > 63) {
+			w = 0;
+			break;
+		}
+		w = word_gcd(w, BN_get_word(x[j]));
+	}
+	if (w == 1) {
+		r = 0;
+		goto out;
+	}
+	if (w > 1) {
+		if (!BN_set_word(g, w))
+			goto out;
+	} else {
+		BN_zero(g);
+		for (j = 0; j < width; j++) {
+			if (x[j] == NULL)
+				continue;
+			if (!BN_gcd(g, g, x[j], ctx))
+				goto out;
+			if (BN_is_one(g)) {
+				r = 0;
+				goto out;
+			}
+		}
+		if (BN_is_zero(g)) {
+			r = 0;
+			goto out;
+		}
+	}
+	for (j = 0; j < width; j++) {
+		if (x[j] == NULL)
+			continue;
+		if (!BN_div(q, NULL, x[j], g, ctx) || BN_copy(x[j], q) == NULL)
+			goto out;
+	}
+	r = 0;
+out:
+	BN_CTX_end(ctx);
+	return r;
+}
+
+/* Reduce x by the basis: afterwards x is 0 in every pivot column. */
+static int
+basis_reduce(struct basis *b, BIGNUM **x)
+{
+	BIGNUM *a = NULL;
+	size_t c;
+	long j;
+	int r = CC_ERR_CRYPTO;
+
+	if ((a = BN_new()) == NULL)
+		goto out;
+	for (c = 0; c < b->ncols; c++) {
+		if (x[c] == NULL || (j = b->pivot_row_of_col[c]) < 0)
+			continue;
+		if (BN_copy(a, x[c]) == NULL)
+			goto out;
+		if ((r = row_combine(x, b->row[j][c], b->row[j], a, b->width,
+		    b->ctx)) != 0 || (!BN_is_one(b->row[j][c]) &&
+		    (r = row_content(x, b->width, b->ctx)) != 0))
+			goto out;
+		r = CC_ERR_CRYPTO;
+	}
+	r = 0;
+out:
+	BN_free(a);
+	return r;
+}
+
+/* Add row x (taken over, freed if dependent), keeping the form. */
+static int
+basis_insert(struct basis *b, BIGNUM **x)
+{
+	BIGNUM *a = NULL;
+	size_t c, piv = SIZE_MAX, j;
+	int r;
+
+	if ((r = basis_reduce(b, x)) != 0)
+		goto out;
+	for (c = 0; c < b->ncols; c++) {
+		if (x[c] == NULL)
+			continue;
+		if (piv == SIZE_MAX || BN_abs_is_word(x[c], 1))
+			piv = c;
+		if (BN_abs_is_word(x[c], 1))
+			break;
+	}
+	if (piv == SIZE_MAX) {
+		r = 0;          /* dependent on the basis */
+		goto out;
+	}
+	if (BN_is_negative(x[piv])) {
+		for (j = 0; j < b->width; j++) {
+			if (x[j] != NULL)
+				BN_set_negative(x[j], !BN_is_negative(x[j]));
+		}
+	}
+	r = CC_ERR_CRYPTO;
+	if ((a = BN_new()) == NULL)
+		goto out;
+	for (j = 0; j < b->rank; j++) {
+		if (b->row[j][piv] == NULL)
+			continue;
+		if (BN_copy(a, b->row[j][piv]) == NULL)
+			goto out;
+		if ((r = row_combine(b->row[j], x[piv], x, a, b->width,
+		    b->ctx)) != 0 || (!BN_is_one(x[piv]) &&
+		    (r = row_content(b->row[j], b->width, b->ctx)) != 0))
+			goto out;
+		r = CC_ERR_CRYPTO;
+	}
+	if (b->rank >= b->maxrows) {
+		r = CC_ERR_INTERNAL;
+		goto out;
+	}
+	b->row[b->rank] = x;
+	b->pivot_row_of_col[piv] = (long)b->rank;
+	b->pivot_col[b->rank] = piv;
+	b->rank++;
+	x = NULL;
+	r = 0;
+out:
+	BN_free(a);
+	row_free(x, b->width);
+	return r;
+}
+
+/* ---- one reader's view: rows, classes of unknowns, the basis ---- */
+
+struct view {
+	size_t nrows;
+	size_t *row_id;         /* row -> margin id */
+	long *class_of;         /* base cell -> class, -1 if not unknown */
+	size_t *class_size;
+	size_t nclasses;
+	struct basis *bs;
+};
+
+static void
+view_clear(struct view *v)
+{
+	free(v->row_id);
+	free(v->class_of);
+	free(v->class_size);
+	basis_free(v->bs);
+	memset(v, 0, sizeof(*v));
 }
 
 struct pattern_ref {
@@ -304,54 +668,61 @@ cmp_pattern(const void *a, const void *b)
 }
 
 /*
- * Build this round's matrix: rows = published margins containing a
- * withheld cell, columns = classes of withheld cells with the same row
- * pattern (numbered in order of their lowest cell), and eliminate.
+ * The reader's rows (margins it has that hold an unknown), its classes
+ * (numbered by their lowest cell, so everything is deterministic) and
+ * the basis of its rows.
  */
 static int
-round_build(struct table *tb)
+view_build(struct view *v, const struct table *tb, enum reader rd)
 {
 	uint64_t *bits = NULL;
 	struct pattern_ref *refs = NULL;
-	size_t *class_first = NULL;
-	size_t words, nw = 0, i, m, t, row;
+	size_t *first = NULL, *rank_of = NULL, words, nw = 0, i, id, t, row, q;
+	BIGNUM **x = NULL;
 	long cls;
 	int r = CC_ERR_ALLOC;
 
-	round_clear(tb);
-	if ((tb->row_margin = calloc(tb->nmargins + 1,
-	    sizeof(*tb->row_margin))) == NULL ||
-	    (tb->class_of = calloc(tb->nbase + 1,
-	    sizeof(*tb->class_of))) == NULL ||
-	    (tb->class_size = calloc(tb->nbase + 1,
-	    sizeof(*tb->class_size))) == NULL)
+	view_clear(v);
+	if ((v->row_id = calloc(tb->nids + 1, sizeof(*v->row_id))) == NULL ||
+	    (v->class_of = calloc(tb->nbase + 1, sizeof(*v->class_of))) == NULL ||
+	    (v->class_size = calloc(tb->nbase + 1,
+	    sizeof(*v->class_size))) == NULL)
 		goto out;
-	for (m = 0; m < tb->nmargins; m++) {
-		if (tb->mw[m])
+	/*
+	 * Known margins first: they are local (one breakdown cell each),
+	 * so eliminating them before the long published rows keeps the
+	 * rows sparse.
+	 */
+	for (q = 0; q < tb->nids; q++) {
+		const struct cc_margin *mg;
+
+		id = q < tb->nknown ? tb->npub + q : q - tb->nknown;
+		mg = margin_of(tb, id);
+		if (!has_row(tb, rd, id))
 			continue;
-		for (t = 0; t < tb->margins[m].nterms; t++) {
-			if (tb->bw[tb->margins[m].terms[t]]) {
-				tb->row_margin[tb->nrows++] = m;
+		for (t = 0; t < mg->nterms; t++) {
+			if (is_unknown(tb, rd, mg->terms[t])) {
+				v->row_id[v->nrows++] = id;
 				break;
 			}
 		}
 	}
-	words = tb->nrows / 64 + 1;
+	words = v->nrows / 64 + 1;
 	if ((bits = calloc(tb->nbase * words + 1, sizeof(*bits))) == NULL ||
 	    (refs = calloc(tb->nbase + 1, sizeof(*refs))) == NULL ||
-	    (class_first = calloc(tb->nbase + 1,
-	    sizeof(*class_first))) == NULL)
+	    (first = calloc(tb->nbase + 1, sizeof(*first))) == NULL ||
+	    (rank_of = calloc(tb->nbase + 1, sizeof(*rank_of))) == NULL)
 		goto out;
-	for (row = 0; row < tb->nrows; row++) {
-		const struct cc_margin *mg = &tb->margins[tb->row_margin[row]];
+	for (row = 0; row < v->nrows; row++) {
+		const struct cc_margin *mg = margin_of(tb, v->row_id[row]);
 
 		for (t = 0; t < mg->nterms; t++)
 			bits[mg->terms[t] * words + row / 64] |=
 			    (uint64_t)1 << (row % 64);
 	}
 	for (i = 0; i < tb->nbase; i++) {
-		tb->class_of[i] = -1;
-		if (!tb->bw[i])
+		v->class_of[i] = -1;
+		if (!is_unknown(tb, rd, i))
 			continue;
 		refs[nw].bits = &bits[i * words];
 		refs[nw].words = words;
@@ -363,162 +734,325 @@ round_build(struct table *tb)
 	for (i = 0; i < nw; i++) {
 		if (i == 0 || memcmp(refs[i].bits, refs[i - 1].bits,
 		    words * sizeof(*bits)) != 0)
-			class_first[tb->nclasses++] = refs[i].cell;
-		tb->class_of[refs[i].cell] = (long)tb->nclasses - 1;
+			first[v->nclasses++] = refs[i].cell;
+		v->class_of[refs[i].cell] = (long)v->nclasses - 1;
 	}
-	/* Renumber classes by their lowest cell, so the order is stable. */
-	{
-		size_t *order = NULL, *rank_of = NULL, a, b;
-
-		if ((order = calloc(tb->nclasses + 1, sizeof(*order))) == NULL ||
-		    (rank_of = calloc(tb->nclasses + 1,
-		    sizeof(*rank_of))) == NULL) {
-			free(order);
-			free(rank_of);
-			goto out;
-		}
-		for (a = 0; a < tb->nclasses; a++)
-			order[a] = a;
-		/* Insertion sort: classes are few (at most a few hundred). */
-		for (a = 1; a < tb->nclasses; a++) {
-			size_t x = order[a];
-
-			for (b = a; b > 0 &&
-			    class_first[order[b - 1]] > class_first[x]; b--)
-				order[b] = order[b - 1];
-			order[b] = x;
-		}
-		for (a = 0; a < tb->nclasses; a++)
-			rank_of[order[a]] = a;
-		for (i = 0; i < tb->nbase; i++) {
-			if (tb->class_of[i] >= 0) {
-				tb->class_of[i] =
-				    (long)rank_of[tb->class_of[i]];
-				tb->class_size[tb->class_of[i]]++;
-			}
-		}
-		free(order);
-		free(rank_of);
+	/* Renumber by lowest cell: walk the cells in order. */
+	for (i = 0; i < v->nclasses; i++)
+		rank_of[i] = SIZE_MAX;
+	for (i = 0, t = 0; i < tb->nbase; i++) {
+		if ((cls = v->class_of[i]) < 0)
+			continue;
+		if (rank_of[cls] == SIZE_MAX)
+			rank_of[cls] = t++;
+		v->class_of[i] = (long)rank_of[cls];
+		v->class_size[v->class_of[i]]++;
 	}
-	if ((r = elim_new(&tb->e, tb->nrows, tb->nclasses, true)) != 0)
+	if ((r = basis_new(&v->bs, v->nclasses, v->nrows, tb->ctx)) != 0)
 		goto out;
-	r = CC_ERR_CRYPTO;
-	for (row = 0; row < tb->nrows; row++) {
-		const struct cc_margin *mg = &tb->margins[tb->row_margin[row]];
+	for (row = 0; row < v->nrows; row++) {
+		const struct cc_margin *mg = margin_of(tb, v->row_id[row]);
 
+		r = CC_ERR_ALLOC;
+		if ((x = calloc(v->bs->width, sizeof(*x))) == NULL)
+			goto out;
 		for (t = 0; t < mg->nterms; t++) {
-			cls = tb->class_of[mg->terms[t]];
-			if (cls >= 0 && !BN_one(AT(tb->e, row, (size_t)cls)))
+			cls = v->class_of[mg->terms[t]];
+			if (cls < 0 || x[cls] != NULL)
+				continue;
+			if ((x[cls] = BN_new()) == NULL || !BN_one(x[cls]))
 				goto out;
 		}
+		if ((x[v->nclasses + row] = BN_new()) == NULL ||
+		    !BN_one(x[v->nclasses + row]))
+			goto out;
+		r = basis_insert(v->bs, x);
+		x = NULL;
+		if (r != 0)
+			goto out;
 	}
-	r = elim_run(tb->e, tb->ctx);
+	r = 0;
 out:
+	row_free(x, v->bs != NULL ? v->bs->width : 0);
 	free(bits);
 	free(refs);
-	free(class_first);
+	free(first);
+	free(rank_of);
 	return r;
 }
 
 /*
- * Is withheld base cell i derivable? Its class must be a single cell in
- * a pivot column whose row is d * e_class. On yes, *ret_row is that row.
+ * Is unknown base cell i derivable? Its class must be the cell alone,
+ * with a basis row that is a multiple of e_class. Marks the margins the
+ * derivation uses in involved[] (ids) when given.
  */
 static bool
-cell_derivable(const struct table *tb, size_t i, size_t *ret_row)
+view_cell_derivable(const struct view *v, size_t i, bool *involved)
 {
-	const struct elim *e = tb->e;
-	long cls = tb->class_of[i], row;
-	size_t f;
+	const struct basis *b = v->bs;
+	long cls = v->class_of[i], j;
+	size_t f, q;
 
-	if (cls < 0 || tb->class_size[cls] != 1)
+	if (cls < 0 || v->class_size[cls] != 1 ||
+	    (j = b->pivot_row_of_col[cls]) < 0)
 		return false;
-	if ((row = e->pivot_row_of_col[cls]) < 0)
-		return false;
-	for (f = 0; f < e->cols; f++) {
-		if ((long)f != cls && !BN_is_zero(AT(e, (size_t)row, f)))
+	for (f = 0; f < b->ncols; f++) {
+		if ((long)f != cls && b->row[j][f] != NULL)
 			return false;
 	}
-	*ret_row = (size_t)row;
+	if (involved != NULL) {
+		for (q = 0; q < v->nrows; q++) {
+			if (b->row[j][b->ncols + q] != NULL)
+				involved[v->row_id[q]] = true;
+		}
+	}
 	return true;
 }
 
 /*
- * Is withheld margin m derivable? Its row over classes (v) must take
- * whole classes and satisfy d * v[f] = sum over pivot rows j of
- * v[pivot_col(j)] * M[j][f] for every column f. *ret_v gets v
- * (nclasses entries) on yes.
+ * Is margin id derivable by the reader? Its row over the unknowns must
+ * take whole classes and reduce to 0 by the basis; the tracking part of
+ * the reduced row names the margins used (marked in involved[]).
  */
 static int
-margin_derivable(bool *ret_yes, uint8_t *v, const struct table *tb,
-    size_t m)
+view_margin_derivable(bool *ret_yes, const struct view *v,
+    const struct table *tb, size_t id, bool *involved)
 {
-	const struct elim *e = tb->e;
-	const struct cc_margin *mg = &tb->margins[m];
-	size_t *count = NULL, t, f, j;
-	BIGNUM *acc = NULL;
+	const struct cc_margin *mg = margin_of(tb, id);
+	size_t *count = NULL, t, f, q;
+	BIGNUM **x = NULL;
 	long cls;
 	int r = CC_ERR_ALLOC;
 
 	*ret_yes = false;
-	if ((count = calloc(tb->nclasses + 1, sizeof(*count))) == NULL)
+	if ((count = calloc(v->nclasses + 1, sizeof(*count))) == NULL ||
+	    (x = calloc(v->bs->width + 1, sizeof(*x))) == NULL)
 		goto out;
 	for (t = 0; t < mg->nterms; t++) {
-		if ((cls = tb->class_of[mg->terms[t]]) >= 0)
+		if ((cls = v->class_of[mg->terms[t]]) >= 0)
 			count[cls]++;
 	}
-	for (f = 0; f < tb->nclasses; f++) {
-		if (count[f] != 0 && count[f] != tb->class_size[f]) {
+	for (f = 0; f < v->nclasses; f++) {
+		if (count[f] == 0)
+			continue;
+		if (count[f] != v->class_size[f]) {
 			r = 0;  /* takes part of a class: not derivable */
 			goto out;
 		}
-		v[f] = count[f] != 0;
+		if ((x[f] = BN_new()) == NULL || !BN_one(x[f]))
+			goto out;
 	}
-	r = CC_ERR_CRYPTO;
-	if ((acc = BN_new()) == NULL)
+	if ((r = basis_reduce(v->bs, x)) != 0)
 		goto out;
-	for (f = 0; f < e->cols; f++) {
-		if (e->pivot_row_of_col[f] >= 0)
-			continue;  /* pivot columns always agree */
-		BN_zero(acc);
-		for (j = 0; j < e->rank; j++) {
-			if (v[e->pivot_col[j]] && !BN_add(acc, acc, AT(e, j, f)))
-				goto out;
-		}
-		if (v[f] && !BN_sub(acc, acc, e->d))
-			goto out;
-		if (!BN_is_zero(acc)) {
-			r = 0;
-			goto out;
+	for (f = 0; f < v->nclasses; f++) {
+		if (x[f] != NULL)
+			goto out;       /* r == 0: not derivable */
+	}
+	if (involved != NULL) {
+		for (q = 0; q < v->nrows; q++) {
+			if (x[v->nclasses + q] != NULL)
+				involved[v->row_id[q]] = true;
 		}
 	}
 	*ret_yes = true;
-	r = 0;
 out:
-	BN_free(acc);
+	row_free(x, v->bs != NULL ? v->bs->width : 0);
 	free(count);
 	return r;
 }
 
 /*
- * Withhold the published base cell with the smallest positive count in
- * the given margins (involved[] over margins, plus `own` if not
- * SIZE_MAX); else the involved published margin with the smallest
- * positive value. Returns CC_ERR_INTERNAL if there is nothing to withhold.
+ * The insider's prior (disclosure.h): from the known margins alone,
+ * repeat (i) pinning by non-negativity and (ii) linear derivation until
+ * nothing changes. Uses the true values: the caller holds the table.
  */
 static int
-withhold_one(struct table *tb, const bool *involved, size_t own)
+compute_prior(struct table *tb)
 {
-	size_t m, t, best = SIZE_MAX, cell;
+	struct view v;
+	bool changed, yes, *newly = NULL;
+	size_t id, t, k, i, m;
+	uint64_t sum;
+	int r = CC_ERR_ALLOC;
 
-	for (m = 0; m < tb->nmargins; m++) {
-		if (!involved[m] && m != own)
-			continue;
-		for (t = 0; t < tb->margins[m].nterms; t++) {
-			cell = tb->margins[m].terms[t];
-			if (tb->bw[cell] || tb->base[cell] == 0)
+	memset(&v, 0, sizeof(v));
+	if (tb->nknown == 0)
+		return 0;
+	if ((newly = calloc(tb->nbase + 1, sizeof(*newly))) == NULL)
+		goto out;
+	do {
+		changed = false;
+		/* (i) a margin whose unknown cells add up to 0. */
+		for (id = 0; id < tb->nids; id++) {
+			const struct cc_margin *mg = margin_of(tb, id);
+
+			if (!has_row(tb, READER_PRIOR, id))
 				continue;
-			if (best == SIZE_MAX || tb->base[cell] < tb->base[best] ||
+			for (k = 0, sum = 0, t = 0; t < mg->nterms; t++) {
+				if (!tb->cell_prior[mg->terms[t]]) {
+					k++;
+					sum += tb->base[mg->terms[t]];
+				}
+			}
+			if (k == 0 || sum != 0)
+				continue;
+			for (t = 0; t < mg->nterms; t++)
+				tb->cell_prior[mg->terms[t]] = true;
+			changed = true;
+		}
+		if (changed)
+			continue;
+		/* (ii) linear derivation from the known margins. */
+		if ((r = view_build(&v, tb, READER_PRIOR)) != 0)
+			goto out;
+		memset(newly, 0, tb->nbase * sizeof(*newly));
+		for (i = 0; i < tb->nbase; i++) {
+			if (!tb->cell_prior[i] &&
+			    view_cell_derivable(&v, i, NULL)) {
+				newly[i] = true;
+				changed = true;
+			}
+		}
+		for (m = 0; m < tb->npub; m++) {
+			if (tb->pub_prior[m])
+				continue;
+			if ((r = view_margin_derivable(&yes, &v, tb, m,
+			    NULL)) != 0)
+				goto out;
+			if (yes) {
+				tb->pub_prior[m] = true;
+				changed = true;
+			}
+		}
+		for (i = 0; i < tb->nbase; i++)
+			tb->cell_prior[i] = tb->cell_prior[i] || newly[i];
+	} while (changed);
+	r = 0;
+out:
+	view_clear(&v);
+	free(newly);
+	return r;
+}
+
+/* SPEC 9.4 primary suppression (p1, p2) into tb->bw, tb->mw. */
+static void
+primary(struct table *tb, uint32_t min_cell)
+{
+	size_t i, m, t;
+
+	for (i = 0; i < tb->nbase; i++)
+		tb->bw[i] = tb->base[i] > 0 && tb->base[i] < min_cell;
+	for (m = 0; m < tb->npub; m++)
+		tb->mw[m] = tb->val[m] > 0 && tb->val[m] < min_cell;
+	for (m = 0; m < tb->nknown; m++) {
+		uint64_t v = tb->val[tb->npub + m];
+
+		if (v == 0 || v >= min_cell)
+			continue;
+		for (t = 0; t < tb->known[m].nterms; t++)
+			tb->bw[tb->known[m].terms[t]] = true;
+	}
+}
+
+/*
+ * The first margin the reader has whose k >= 1 unknown cells add up to
+ * 0 (rule b) or, with ones, to exactly k (rule c); SIZE_MAX if none.
+ */
+static size_t
+bound_margin(const struct table *tb, enum reader rd, bool ones,
+    size_t *ret_k)
+{
+	size_t id, t, k;
+	uint64_t sum;
+
+	*ret_k = 0;
+	for (id = 0; id < tb->nids; id++) {
+		const struct cc_margin *mg = margin_of(tb, id);
+
+		if (!has_row(tb, rd, id))
+			continue;
+		for (k = 0, sum = 0, t = 0; t < mg->nterms; t++) {
+			if (is_unknown(tb, rd, mg->terms[t])) {
+				k++;
+				sum += tb->base[mg->terms[t]];
+			}
+		}
+		if (k > 0 && sum == (ones ? k : 0)) {
+			*ret_k = k;
+			return id;
+		}
+	}
+	return SIZE_MAX;
+}
+
+/* The first margin the reader has with exactly one unknown cell. */
+static size_t
+single_unknown_margin(const struct table *tb, enum reader rd)
+{
+	size_t id, t, k;
+
+	for (id = 0; id < tb->nids; id++) {
+		const struct cc_margin *mg = margin_of(tb, id);
+
+		if (!has_row(tb, rd, id))
+			continue;
+		for (k = 0, t = 0; t < mg->nterms && k < 2; t++)
+			k += is_unknown(tb, rd, mg->terms[t]);
+		if (k == 1)
+			return id;
+	}
+	return SIZE_MAX;
+}
+
+int
+cc_disclosure_margin_value(uint64_t *ret_value, const uint64_t *base,
+    size_t nbase, const struct cc_margin *margin)
+{
+	uint64_t sum = 0;
+	size_t t;
+
+	*ret_value = 0;
+	if (margin == NULL || (margin->terms == NULL && margin->nterms > 0))
+		return CC_ERR_INVALID_ARGUMENT;
+	for (t = 0; t < margin->nterms; t++) {
+		if (margin->terms[t] >= nbase || base == NULL)
+			return CC_ERR_INVALID_ARGUMENT;
+		if (sum > UINT64_MAX - base[margin->terms[t]])
+			return CC_ERR_LIMIT;
+		sum += base[margin->terms[t]];
+	}
+	*ret_value = sum;
+	return 0;
+}
+/* ---- cc_disclosure_protect: choosing complements (SPEC 9.5) ---- */
+
+/*
+ * Rule (a): withhold one more item for a derivation that uses the
+ * margins marked in involved[] (ids) and, for a withheld margin, `own`
+ * (else SIZE_MAX): the published cell with the smallest positive count,
+ * else the involved published margin with the smallest value, else the
+ * lowest published zero. Candidates for the insider exclude its prior.
+ */
+static int
+withhold_complement(struct table *tb, const bool *involved, size_t own,
+    bool insider)
+{
+	size_t id, t, cell, best = SIZE_MAX, zero = SIZE_MAX;
+
+	for (id = 0; id < tb->nids; id++) {
+		const struct cc_margin *mg = margin_of(tb, id);
+
+		if (!involved[id] && id != own)
+			continue;
+		for (t = 0; t < mg->nterms; t++) {
+			cell = mg->terms[t];
+			if (tb->bw[cell] || (insider && tb->cell_prior[cell]))
+				continue;
+			if (tb->base[cell] == 0) {
+				if (cell < zero)
+					zero = cell;
+			} else if (best == SIZE_MAX ||
+			    tb->base[cell] < tb->base[best] ||
 			    (tb->base[cell] == tb->base[best] && cell < best))
 				best = cell;
 		}
@@ -527,160 +1061,197 @@ withhold_one(struct table *tb, const bool *involved, size_t own)
 		tb->bw[best] = true;
 		return 0;
 	}
-	for (m = 0; m < tb->nmargins; m++) {
-		if (!involved[m] || tb->mw[m] || tb->mval[m] == 0)
+	for (id = 0; id < tb->npub; id++) {
+		if (!involved[id] || tb->mw[id] ||
+		    (insider && tb->pub_prior[id]))
 			continue;
-		if (best == SIZE_MAX || tb->mval[m] < tb->mval[best])
-			best = m;
+		if (best == SIZE_MAX || tb->val[id] < tb->val[best])
+			best = id;
 	}
 	if (best != SIZE_MAX) {
 		tb->mw[best] = true;
 		return 0;
 	}
+	/* Only known margins left: they cannot be withheld, a zero can. */
+	if (zero != SIZE_MAX) {
+		tb->bw[zero] = true;
+		return 0;
+	}
 	return CC_ERR_INTERNAL;
 }
 
-/* The first published margin with exactly one withheld cell, or SIZE_MAX. */
-static size_t
-single_unknown_margin(const struct table *tb)
+/*
+ * Rules (b), (c) (the analyst): published margin id pins its withheld
+ * cells. Withhold its published cell with the smallest positive count,
+ * ties to the lowest index; else the margin itself.
+ */
+static int
+withhold_for_bound(struct table *tb, size_t id)
 {
-	size_t m, t, k;
+	const struct cc_margin *mg = margin_of(tb, id);
+	size_t t, cell, best = SIZE_MAX;
 
-	for (m = 0; m < tb->nmargins; m++) {
-		if (tb->mw[m])
+	for (t = 0; t < mg->nterms; t++) {
+		cell = mg->terms[t];
+		if (tb->bw[cell] || tb->base[cell] == 0)
 			continue;
-		for (k = 0, t = 0; t < tb->margins[m].nterms && k < 2; t++)
-			k += tb->bw[tb->margins[m].terms[t]];
-		if (k == 1)
-			return m;
+		if (best == SIZE_MAX || tb->base[cell] < tb->base[best])
+			best = cell;
 	}
-	return SIZE_MAX;
+	if (best != SIZE_MAX)
+		tb->bw[best] = true;
+	else
+		tb->mw[id] = true;
+	return 0;
 }
 
 /*
- * Rule (a): find the first linearly derivable withheld item and withhold
- * one more item for it. *ret_found is false when nothing is derivable.
+ * After a complement was withheld for the insider's pass: mark every
+ * margin whose equation over the unknowns changed (one holding a newly
+ * withheld cell, or a newly withheld margin) in touched[].
+ */
+static void
+mark_touched(bool *touched, const struct table *tb, const bool *bw_before,
+    const bool *mw_before)
+{
+	size_t id, t;
+
+	for (id = 0; id < tb->nids; id++) {
+		const struct cc_margin *mg = margin_of(tb, id);
+
+		if (id < tb->npub && tb->mw[id] != mw_before[id])
+			touched[id] = true;
+		for (t = 0; !touched[id] && t < mg->nterms; t++) {
+			if (tb->bw[mg->terms[t]] != bw_before[mg->terms[t]])
+				touched[id] = true;
+		}
+	}
+}
+
+/* Does the derivation (margins in involved[], own) avoid touched ones? */
+static bool
+intact(const struct table *tb, const bool *involved, size_t own,
+    const bool *touched)
+{
+	size_t id;
+
+	if (own != SIZE_MAX && touched[own])
+		return false;
+	for (id = 0; id < tb->nids; id++) {
+		if (involved[id] && touched[id])
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Rule (a) for one reader, by elimination. The analyst: the first
+ * derivable withheld item gets one complement. The insider (whose
+ * elimination is the expensive one): a pass over every derivable item
+ * in the same order, each getting one complement unless an earlier
+ * complement of the pass touched a margin of its derivation (then the
+ * next pass decides). *ret_found is false when nothing is derivable.
  */
 static int
-fix_linear(bool *ret_found, struct table *tb)
+fix_linear(bool *ret_found, struct table *tb, enum reader rd,
+    struct view *v, bool *involved)
 {
-	struct elim *e;
-	bool *involved = NULL, yes;
-	uint8_t *v = NULL;
-	BIGNUM *acc = NULL;
-	size_t i, j, m, row, q;
+	bool insider = rd == READER_INSIDER, yes, *touched = NULL;
+	bool *bw_before = NULL, *mw_before = NULL;
+	size_t i, m;
 	int r;
 
 	*ret_found = false;
-	if ((involved = calloc(tb->nmargins + 1, sizeof(*involved))) == NULL) {
-		r = CC_ERR_ALLOC;
+	if ((r = view_build(v, tb, rd)) != 0)
 		goto out;
-	}
-	/*
-	 * The common case without elimination: a published margin holding
-	 * exactly one withheld cell gives it away by itself.
-	 */
-	if ((m = single_unknown_margin(tb)) != SIZE_MAX) {
-		involved[m] = true;
-		*ret_found = true;
-		r = withhold_one(tb, involved, SIZE_MAX);
+	r = CC_ERR_ALLOC;
+	if ((touched = calloc(tb->nids + 1, sizeof(*touched))) == NULL ||
+	    (bw_before = calloc(tb->nbase + 1, sizeof(*bw_before))) == NULL ||
+	    (mw_before = calloc(tb->npub + 1, sizeof(*mw_before))) == NULL)
 		goto out;
-	}
-	if ((r = round_build(tb)) != 0)
-		goto out;
-	e = tb->e;
-	if ((v = calloc(tb->nclasses + 1, sizeof(*v))) == NULL) {
-		r = CC_ERR_ALLOC;
-		goto out;
-	}
-	/* Base cells first, by index: the combination is row `row` of T. */
-	for (i = 0; i < tb->nbase; i++) {
-		if (!tb->bw[i] || !cell_derivable(tb, i, &row))
-			continue;
-		for (q = 0; q < tb->nrows; q++) {
-			if (!BN_is_zero(AT(e, row, e->cols + q)))
-				involved[tb->row_margin[q]] = true;
+	for (i = 0; i < tb->nbase + tb->npub; i++) {
+		bool cell = i < tb->nbase;
+		size_t own = cell ? SIZE_MAX : i - tb->nbase;
+
+		memset(involved, 0, tb->nids * sizeof(*involved));
+		if (cell) {
+			/* class_of is -1 for cells withheld in this pass */
+			if (!is_unknown(tb, rd, i) ||
+			    !view_cell_derivable(v, i, involved))
+				continue;
+		} else {
+			m = own;
+			if (!tb->mw[m] || (insider && tb->pub_prior[m]))
+				continue;
+			if ((r = view_margin_derivable(&yes, v, tb, m,
+			    involved)) != 0)
+				goto out;
+			if (!yes)
+				continue;
 		}
-		*ret_found = true;
-		r = withhold_one(tb, involved, SIZE_MAX);
-		goto out;
-	}
-	/* Then margins: the combination is the sum of T's rows it uses. */
-	r = CC_ERR_CRYPTO;
-	if ((acc = BN_new()) == NULL)
-		goto out;
-	for (m = 0; m < tb->nmargins; m++) {
-		if (!tb->mw[m])
+		if (!intact(tb, involved, own, touched))
 			continue;
-		if ((r = margin_derivable(&yes, v, tb, m)) != 0)
+		memcpy(bw_before, tb->bw, tb->nbase * sizeof(*bw_before));
+		memcpy(mw_before, tb->mw, tb->npub * sizeof(*mw_before));
+		*ret_found = true;
+		if ((r = withhold_complement(tb, involved, own, insider)) != 0 ||
+		    !insider)
 			goto out;
-		if (!yes)
-			continue;
-		r = CC_ERR_CRYPTO;
-		for (q = 0; q < tb->nrows; q++) {
-			BN_zero(acc);
-			for (j = 0; j < e->rank; j++) {
-				if (v[e->pivot_col[j]] &&
-				    !BN_add(acc, acc, AT(e, j, e->cols + q)))
-					goto out;
-			}
-			if (!BN_is_zero(acc))
-				involved[tb->row_margin[q]] = true;
-		}
-		*ret_found = true;
-		r = withhold_one(tb, involved, m);
-		goto out;
+		mark_touched(touched, tb, bw_before, mw_before);
 	}
 	r = 0;
 out:
-	BN_free(acc);
-	free(involved);
-	free(v);
+	free(touched);
+	free(bw_before);
+	free(mw_before);
 	return r;
 }
 
-/*
- * Rule (b): a published margin whose k >= 1 withheld cells sum to k shows
- * each of them is 1 (every withheld cell is >= 1: zeros are published).
- * Returns the first such margin in *ret_m, or SIZE_MAX.
- */
-static size_t
-all_ones_margin(const struct table *tb)
+/* One round: fix the first violation (disclosure.h order), if any. */
+static int
+protect_round(bool *ret_found, struct table *tb, struct view *v,
+    bool *involved)
 {
-	size_t m, t, k;
-	uint64_t sum;
+	const enum reader readers[2] = { READER_ANALYST, READER_INSIDER };
+	size_t nreaders = tb->nknown > 0 ? 2 : 1, k, q, id;
+	int r;
 
-	for (m = 0; m < tb->nmargins; m++) {
-		if (tb->mw[m])
+	*ret_found = true;
+	for (q = 0; q < nreaders; q++) {
+		if ((id = single_unknown_margin(tb, readers[q])) == SIZE_MAX)
 			continue;
-		k = 0;
-		sum = 0;
-		for (t = 0; t < tb->margins[m].nterms; t++) {
-			size_t cell = tb->margins[m].terms[t];
-
-			if (tb->bw[cell]) {
-				k++;
-				sum += tb->base[cell];
-			}
-		}
-		if (k > 0 && sum == k)
-			return m;
+		memset(involved, 0, tb->nids * sizeof(*involved));
+		involved[id] = true;
+		return withhold_complement(tb, involved, SIZE_MAX,
+		    readers[q] == READER_INSIDER);
 	}
-	return SIZE_MAX;
+	for (q = 0; q < nreaders; q++) {
+		if ((r = fix_linear(ret_found, tb, readers[q], v,
+		    involved)) != 0 || *ret_found)
+			return r;
+	}
+	*ret_found = true;
+	if ((id = bound_margin(tb, READER_ANALYST, false, &k)) != SIZE_MAX ||
+	    (id = bound_margin(tb, READER_ANALYST, true, &k)) != SIZE_MAX)
+		return withhold_for_bound(tb, id);
+	*ret_found = false;
+	return 0;
 }
 
 int
 cc_disclosure_protect(bool *ret_base_withheld, bool *ret_margin_withheld,
     const uint64_t *base, size_t nbase, const struct cc_margin *margins,
-    size_t nmargins, uint32_t min_cell, struct cc_diag *diag)
+    size_t nmargins, const struct cc_margin *known, size_t nknown,
+    uint32_t min_cell, struct cc_diag *diag)
 {
 	struct table tb;
-	uint64_t *mval = NULL;
-	bool *bw = NULL, *mw = NULL, *none = NULL, found;
+	struct view v;
+	bool *involved = NULL, found;
 	size_t i, m, rounds;
 	int r = CC_ERR_INTERNAL;
 
 	memset(&tb, 0, sizeof(tb));
+	memset(&v, 0, sizeof(v));
 	if (ret_base_withheld != NULL && nbase > 0)
 		memset(ret_base_withheld, 0, nbase * sizeof(bool));
 	if (ret_margin_withheld != NULL && nmargins > 0)
@@ -691,150 +1262,204 @@ cc_disclosure_protect(bool *ret_base_withheld, bool *ret_margin_withheld,
 		r = CC_ERR_INVALID_ARGUMENT;
 		goto out;
 	}
-	r = CC_ERR_ALLOC;
-	if ((mval = calloc(nmargins + 1, sizeof(*mval))) == NULL ||
-	    (bw = calloc(nbase + 1, sizeof(*bw))) == NULL ||
-	    (mw = calloc(nmargins + 1, sizeof(*mw))) == NULL ||
-	    (none = calloc(nmargins + 1, sizeof(*none))) == NULL)
+	if ((r = table_init(&tb, base, nbase, margins, nmargins, known,
+	    nknown, min_cell, diag)) != 0)
 		goto out;
-	if ((r = check_table(mval, base, nbase, margins, nmargins, min_cell,
-	    diag)) != 0)
-		goto out;
-
-	/* SPEC 9.4 primary suppression: 0 < value < min_cell. */
-	for (i = 0; i < nbase; i++)
-		bw[i] = base[i] > 0 && base[i] < min_cell;
-	for (m = 0; m < nmargins; m++)
-		mw[m] = mval[m] > 0 && mval[m] < min_cell;
-
-	/* SPEC 9.5 secondary suppression, until nothing is derivable. */
-	tb.base = base;
-	tb.nbase = nbase;
-	tb.margins = margins;
-	tb.nmargins = nmargins;
-	tb.mval = mval;
-	tb.bw = bw;
-	tb.mw = mw;
-	if ((tb.ctx = BN_CTX_new()) == NULL) {
-		r = CC_ERR_CRYPTO;
+	if ((involved = calloc(tb.nids + 1, sizeof(*involved))) == NULL) {
+		r = CC_ERR_ALLOC;
 		goto out;
 	}
-	/* Every round withholds one more item, so this always ends. */
+	/* SPEC 9.4 primary suppression; 9.5 the insider's prior. */
+	primary(&tb, min_cell);
+	if ((r = compute_prior(&tb)) != 0)
+		goto fail;
+	/* SPEC 9.5: every round withholds one more item, so this ends. */
 	for (rounds = 0; rounds <= nbase + nmargins; rounds++) {
-		if ((r = fix_linear(&found, &tb)) != 0)
+		if ((r = protect_round(&found, &tb, &v, involved)) != 0)
 			goto fail;
-		if (found)
-			continue;
-		if ((m = all_ones_margin(&tb)) == SIZE_MAX)
+		if (!found)
 			break;
-		/* Its smallest positive published cell, else the margin. */
-		r = withhold_one(&tb, none, m);
-		if (r == CC_ERR_INTERNAL) {
-			mw[m] = true;
-			r = 0;
-		}
-		if (r != 0)
-			goto fail;
 	}
 	if (rounds > nbase + nmargins) {
 		r = CC_ERR_INTERNAL;
 		goto fail;
 	}
 	for (i = 0; i < nbase; i++)
-		ret_base_withheld[i] = bw[i];
+		ret_base_withheld[i] = tb.bw[i];
 	for (m = 0; m < nmargins; m++)
-		ret_margin_withheld[m] = mw[m];
+		ret_margin_withheld[m] = tb.mw[m];
 	r = 0;
 	goto out;
 fail:
 	cc_diag_set(diag, "secondary suppression failed: %s", cc_strerror(r));
 out:
-	round_clear(&tb);
-	BN_CTX_free(tb.ctx);
-	free(mval);
-	free(bw);
-	free(mw);
-	free(none);
+	view_clear(&v);
+	table_clear(&tb);
+	free(involved);
 	return r;
 }
 
+/* ---- cc_disclosure_check: dense elimination and membership ---- */
+
 /*
- * The rank of the published margins restricted to the withheld cells,
- * with `extra` (nbase entries, 0/1) as one more row if not NULL.
+ * The reader's rows over its unknown cells (one column per cell, no
+ * classes), eliminated by elim_run. col[] maps cells to columns.
  */
 static int
-published_rank(size_t *ret_rank, const uint64_t *base, size_t nbase,
-    const struct cc_margin *margins, size_t nmargins, const bool *bw,
-    const bool *mw, const uint8_t *extra, BN_CTX *ctx)
+dense_build(struct elim **ret_e, size_t *col, const struct table *tb,
+    enum reader rd)
 {
 	struct elim *e = NULL;
-	size_t *col = NULL, ncols = 0, nrows = 0, i, m, t, row = 0;
-	int r = CC_ERR_ALLOC;
+	size_t ncols = 0, nrows = 0, i, id, t, row = 0;
+	int r;
 
-	(void)base;
-	*ret_rank = 0;
-	if ((col = calloc(nbase + 1, sizeof(*col))) == NULL)
-		goto out;
-	for (i = 0; i < nbase; i++)
-		col[i] = bw[i] ? ncols++ : SIZE_MAX;
-	for (m = 0; m < nmargins; m++)
-		nrows += !mw[m];
-	nrows += extra != NULL;
+	*ret_e = NULL;
+	for (i = 0; i < tb->nbase; i++)
+		col[i] = is_unknown(tb, rd, i) ? ncols++ : SIZE_MAX;
+	for (id = 0; id < tb->nids; id++)
+		nrows += has_row(tb, rd, id);
 	if ((r = elim_new(&e, nrows, ncols, false)) != 0)
 		goto out;
 	r = CC_ERR_CRYPTO;
-	for (m = 0; m < nmargins; m++) {
-		if (mw[m])
+	for (id = 0; id < tb->nids; id++) {
+		const struct cc_margin *mg = margin_of(tb, id);
+
+		if (!has_row(tb, rd, id))
 			continue;
-		for (t = 0; t < margins[m].nterms; t++) {
-			i = margins[m].terms[t];
+		for (t = 0; t < mg->nterms; t++) {
+			i = mg->terms[t];
 			if (col[i] != SIZE_MAX && !BN_one(AT(e, row, col[i])))
 				goto out;
 		}
 		row++;
 	}
-	if (extra != NULL) {
-		for (i = 0; i < nbase; i++) {
-			if (extra[i] && col[i] != SIZE_MAX &&
-			    !BN_one(AT(e, row, col[i])))
+	if ((r = elim_run(e, tb->ctx)) != 0)
+		goto out;
+	*ret_e = e;
+	e = NULL;
+out:
+	elim_free(e);
+	return r;
+}
+
+/*
+ * Is the 0/1 vector x (over the columns) in the row space? With the
+ * reduced form M (every pivot d): x = sum_j x[pivot_col j] / d * M_j,
+ * which must hold in every free column f: d * x[f] = sum_j x[pc_j] M_jf.
+ */
+static int
+dense_contains(bool *ret_yes, const struct elim *e, const uint8_t *x,
+    BN_CTX *ctx)
+{
+	BIGNUM *acc = NULL;
+	size_t f, j;
+	int r = CC_ERR_CRYPTO;
+
+	(void)ctx;
+	*ret_yes = false;
+	if ((acc = BN_new()) == NULL)
+		goto out;
+	for (f = 0; f < e->cols; f++) {
+		if (e->pivot_row_of_col[f] >= 0)
+			continue;
+		BN_zero(acc);
+		for (j = 0; j < e->rank; j++) {
+			if (x[e->pivot_col[j]] && !BN_add(acc, acc, AT(e, j, f)))
 				goto out;
 		}
+		if (x[f] && !BN_sub(acc, acc, e->d))
+			goto out;
+		if (!BN_is_zero(acc)) {
+			r = 0;
+			goto out;
+		}
 	}
-	if ((r = elim_run(e, ctx)) != 0)
+	*ret_yes = true;
+	r = 0;
+out:
+	BN_free(acc);
+	return r;
+}
+
+/* Rule (a) for one reader: the first derivable withheld item, in diag. */
+static int
+check_linear(const struct table *tb, enum reader rd, struct cc_diag *diag)
+{
+	struct elim *e = NULL;
+	size_t *col = NULL, i, m, t;
+	uint8_t *x = NULL;
+	const char *how = rd == READER_ANALYST ? "from published items" :
+	    "with the known margins";
+	bool yes;
+	int r = CC_ERR_ALLOC;
+
+	if ((col = calloc(tb->nbase + 1, sizeof(*col))) == NULL ||
+	    (x = calloc(tb->nbase + 1, sizeof(*x))) == NULL)
 		goto out;
-	*ret_rank = e->rank;
+	if ((r = dense_build(&e, col, tb, rd)) != 0)
+		goto out;
+	for (i = 0; i < tb->nbase; i++) {
+		if (col[i] == SIZE_MAX)
+			continue;
+		memset(x, 0, tb->nbase);
+		x[col[i]] = 1;
+		if ((r = dense_contains(&yes, e, x, tb->ctx)) != 0)
+			goto out;
+		if (yes) {
+			cc_diag_set(diag, "base cell %zu is derivable %s", i,
+			    how);
+			r = CC_ERR_POLICY;
+			goto out;
+		}
+	}
+	for (m = 0; m < tb->npub; m++) {
+		if (!tb->mw[m] || (rd == READER_INSIDER && tb->pub_prior[m]))
+			continue;
+		memset(x, 0, tb->nbase);
+		for (t = 0; t < tb->pub[m].nterms; t++) {
+			i = tb->pub[m].terms[t];
+			if (col[i] != SIZE_MAX)
+				x[col[i]] = 1;
+		}
+		if ((r = dense_contains(&yes, e, x, tb->ctx)) != 0)
+			goto out;
+		if (yes) {
+			cc_diag_set(diag, "margin %zu is derivable %s", m, how);
+			r = CC_ERR_POLICY;
+			goto out;
+		}
+	}
 	r = 0;
 out:
 	elim_free(e);
 	free(col);
+	free(x);
 	return r;
 }
 
 int
 cc_disclosure_check(const bool *base_withheld, const bool *margin_withheld,
     const uint64_t *base, size_t nbase, const struct cc_margin *margins,
-    size_t nmargins, uint32_t min_cell, struct cc_diag *diag)
+    size_t nmargins, const struct cc_margin *known, size_t nknown,
+    uint32_t min_cell, struct cc_diag *diag)
 {
-	uint64_t *mval = NULL, sum;
-	uint8_t *row = NULL;
-	BN_CTX *ctx = NULL;
-	size_t i, m, t, k, rank0, rank1;
-	int r = CC_ERR_ALLOC;
+	struct table tb;
+	size_t i, m, t, id, k;
+	int r;
 
+	memset(&tb, 0, sizeof(tb));
 	if ((base_withheld == NULL && nbase > 0) ||
 	    (margin_withheld == NULL && nmargins > 0)) {
 		cc_diag_set(diag, "internal: no suppression pattern");
 		r = CC_ERR_INVALID_ARGUMENT;
 		goto out;
 	}
-	if ((mval = calloc(nmargins + 1, sizeof(*mval))) == NULL ||
-	    (row = calloc(nbase + 1, sizeof(*row))) == NULL)
-		goto out;
-	if ((r = check_table(mval, base, nbase, margins, nmargins, min_cell,
-	    diag)) != 0)
+	if ((r = table_init(&tb, base, nbase, margins, nmargins, known,
+	    nknown, min_cell, diag)) != 0)
 		goto out;
 	r = CC_ERR_POLICY;
 	for (i = 0; i < nbase; i++) {
+		tb.bw[i] = base_withheld[i];
 		if (base[i] > 0 && base[i] < min_cell && !base_withheld[i]) {
 			cc_diag_set(diag, "base cell %zu (count below "
 			    "min_cell) is published", i);
@@ -842,75 +1467,49 @@ cc_disclosure_check(const bool *base_withheld, const bool *margin_withheld,
 		}
 	}
 	for (m = 0; m < nmargins; m++) {
-		if (mval[m] > 0 && mval[m] < min_cell && !margin_withheld[m]) {
+		tb.mw[m] = margin_withheld[m];
+		if (tb.val[m] > 0 && tb.val[m] < min_cell &&
+		    !margin_withheld[m]) {
 			cc_diag_set(diag, "margin %zu (value below min_cell) "
 			    "is published", m);
 			goto out;
 		}
 	}
-	if ((ctx = BN_CTX_new()) == NULL) {
-		r = CC_ERR_CRYPTO;
-		goto out;
-	}
-	if ((r = published_rank(&rank0, base, nbase, margins, nmargins,
-	    base_withheld, margin_withheld, NULL, ctx)) != 0)
-		goto out;
-	/* (a) an item is derivable iff its row does not raise the rank. */
-	for (i = 0; i < nbase; i++) {
-		if (!base_withheld[i])
+	for (m = 0; m < nknown; m++) {
+		if (tb.val[nmargins + m] == 0 ||
+		    tb.val[nmargins + m] >= min_cell)
 			continue;
-		memset(row, 0, nbase);
-		row[i] = 1;
-		if ((r = published_rank(&rank1, base, nbase, margins, nmargins,
-		    base_withheld, margin_withheld, row, ctx)) != 0)
-			goto out;
-		if (rank1 == rank0) {
-			cc_diag_set(diag, "base cell %zu is derivable from "
-			    "published items", i);
-			r = CC_ERR_POLICY;
-			goto out;
-		}
-	}
-	for (m = 0; m < nmargins; m++) {
-		if (!margin_withheld[m])
-			continue;
-		memset(row, 0, nbase);
-		for (t = 0; t < margins[m].nterms; t++)
-			row[margins[m].terms[t]] = 1;
-		if ((r = published_rank(&rank1, base, nbase, margins, nmargins,
-		    base_withheld, margin_withheld, row, ctx)) != 0)
-			goto out;
-		if (rank1 == rank0) {
-			cc_diag_set(diag, "margin %zu is derivable from "
-			    "published items", m);
-			r = CC_ERR_POLICY;
-			goto out;
-		}
-	}
-	/* (b) no published margin pins its withheld cells to 1 each. */
-	for (m = 0; m < nmargins; m++) {
-		if (margin_withheld[m])
-			continue;
-		k = 0;
-		sum = 0;
-		for (t = 0; t < margins[m].nterms; t++) {
-			if (base_withheld[margins[m].terms[t]]) {
-				k++;
-				sum += base[margins[m].terms[t]];
+		for (t = 0; t < known[m].nterms; t++) {
+			if (!base_withheld[known[m].terms[t]]) {
+				cc_diag_set(diag, "base cell %zu (in known "
+				    "margin %zu below min_cell) is published",
+				    known[m].terms[t], m);
+				goto out;
 			}
 		}
-		if (k > 0 && sum == k) {
-			cc_diag_set(diag, "margin %zu shows that its %zu "
-			    "withheld cells are 1 each", m, k);
-			r = CC_ERR_POLICY;
-			goto out;
-		}
+	}
+	if ((r = compute_prior(&tb)) != 0)
+		goto out;
+	/* (a) for the analyst, then the insider. */
+	if ((r = check_linear(&tb, READER_ANALYST, diag)) != 0)
+		goto out;
+	if (nknown > 0 && (r = check_linear(&tb, READER_INSIDER, diag)) != 0)
+		goto out;
+	/* (b), (c) for the analyst. */
+	r = CC_ERR_POLICY;
+	if ((id = bound_margin(&tb, READER_ANALYST, false, &k)) != SIZE_MAX) {
+		cc_diag_set(diag, "margin %zu shows that its %zu withheld "
+		    "cells are 0", id, k);
+		goto out;
+	}
+	if ((id = bound_margin(&tb, READER_ANALYST, true, &k)) != SIZE_MAX) {
+		cc_diag_set(diag, "margin %zu shows that its %zu withheld "
+		    "cells are 1 each", id, k);
+		goto out;
 	}
 	r = 0;
 out:
-	BN_CTX_free(ctx);
-	free(mval);
-	free(row);
+	table_clear(&tb);
 	return r;
 }
 
@@ -980,4 +1579,56 @@ void
 cc_disclosure_margins_free(struct cc_margin *margins)
 {
 	free(margins);
+}
+int
+cc_disclosure_venn_known_margins(struct cc_margin **ret_known,
+    size_t *ret_nknown, size_t nsets, size_t ncells)
+{
+	struct cc_margin *mg = NULL;
+	size_t *terms, nregions, nknown, nterms, i, reg, c, n = 0;
+	int r = CC_ERR_INVALID_ARGUMENT;
+
+	if (ret_known != NULL)
+		*ret_known = NULL;
+	if (ret_nknown != NULL)
+		*ret_nknown = 0;
+	if (ret_known == NULL || ret_nknown == NULL || nsets < 1 ||
+	    nsets > CC_LIMIT_SETS || ncells < 1)
+		goto out;
+	nregions = ((size_t)1 << nsets) - 1;
+	if (ncells > CC_LIMIT_TABLE_CELLS / nregions) {
+		r = CC_ERR_LIMIT;
+		goto out;
+	}
+	nknown = nsets * ncells;
+	/* Each set is in 2^(nsets-1) regions, once per breakdown cell. */
+	nterms = nknown * ((size_t)1 << (nsets - 1));
+	r = CC_ERR_ALLOC;
+	if ((mg = calloc(1, nknown * sizeof(*mg) +
+	    nterms * sizeof(size_t))) == NULL)
+		goto out;
+	terms = (size_t *)(void *)(mg + nknown);
+	for (i = 0; i < nsets; i++) {
+		for (c = 0; c < ncells; c++) {
+			struct cc_margin *x = &mg[i * ncells + c];
+
+			x->terms = &terms[n];
+			for (reg = 1; reg <= nregions; reg++) {
+				if (reg & ((size_t)1 << i))
+					terms[n++] = (reg - 1) * ncells + c;
+			}
+			x->nterms = (size_t)(&terms[n] - x->terms);
+		}
+	}
+	if (n != nterms) {
+		r = CC_ERR_INTERNAL;
+		goto out;
+	}
+	r = 0;
+	*ret_known = mg;
+	*ret_nknown = nknown;
+	mg = NULL;
+out:
+	free(mg);
+	return r;
 }

@@ -5,13 +5,14 @@
  *   cc-disclosure-expect TRUTH.json RESULT.json
  *
  * From the truth's exact counts it computes, with cc_disclosure_protect on
- * the Venn margins of SPEC 9.3, which base cells, set totals and
- * combination totals the aggregator must withhold, then checks every entry
+ * the Venn margins of SPEC 9.3 and the known margins of 9.5 (each set's
+ * total per breakdown cell), which base cells, set totals and combination
+ * totals the aggregator must withhold, then checks every entry
  * of the released table:
  *   - a published entry has exactly the true count;
  *   - an entry is withheld exactly when the disclosure module withholds it
- *     for the true counts (primary: 0 < count < min_cell; secondary:
- *     SPEC 9.5), with "count": null;
+ *     for the true counts (primary, small strata, secondary: SPEC
+ *     9.4-9.5), with "count": null;
  *   - every base cell, set total and combination total appears once, in
  *     the order of SPEC 9.6;
  * and verifies the released pattern independently with
@@ -165,8 +166,8 @@ main(int argc, char **argv)
 	struct cc_diag diag = { "" };
 	struct shape s = { 0 };
 	json_t *truth, *result, *v, *brk, *cells, *totals;
-	struct cc_margin *margins = NULL;
-	size_t nmargins = 0, nbase, i, cell, idx, withheld = 0, primary = 0;
+	struct cc_margin *margins = NULL, *known = NULL;
+	size_t nmargins = 0, nknown = 0, nbase, i, cell, idx, withheld = 0, primary = 0;
 	uint64_t *base;
 	bool *want_base, *want_margin, *got_base, *got_margin, *seen;
 	unsigned order[1u << CC_LIMIT_SETS];
@@ -239,14 +240,16 @@ main(int argc, char **argv)
 		base[idx] = (uint64_t)c;
 	}
 
-	if (cc_disclosure_venn_margins(&margins, &nmargins, s.nsets, s.ncells) != 0)
+	if (cc_disclosure_venn_margins(&margins, &nmargins, s.nsets, s.ncells) != 0 ||
+	    cc_disclosure_venn_known_margins(&known, &nknown, s.nsets,
+	    s.ncells) != 0)
 		fatal("cc_disclosure_venn_margins failed");
 	want_margin = calloc(nmargins, sizeof(*want_margin));
 	got_margin = calloc(nmargins, sizeof(*got_margin));
 	if (want_margin == NULL || got_margin == NULL)
 		fatal("out of memory");
 	if ((r = cc_disclosure_protect(want_base, want_margin, base, nbase,
-	    margins, nmargins, min_cell, &diag)) != 0) {
+	    margins, nmargins, known, nknown, min_cell, &diag)) != 0) {
 		fprintf(stderr, "cc-disclosure-expect: protect: %s: %s\n",
 		    cc_strerror(r), diag.text);
 		return 2;
@@ -355,14 +358,15 @@ main(int argc, char **argv)
 
 	/* The released pattern, checked independently by rank. */
 	if ((r = cc_disclosure_check(got_base, got_margin, base, nbase, margins,
-	    nmargins, min_cell, &diag)) != 0)
+	    nmargins, known, nknown, min_cell, &diag)) != 0)
 		problem("cc_disclosure_check refuses the released pattern: %s",
 		    diag.text[0] != '\0' ? diag.text : cc_strerror(r));
 
-	printf("cc-disclosure-expect: %zu base cells, %zu withheld (%zu below "
-	    "min_cell %" PRIu32 "), %u mismatches\n", nbase, withheld, primary,
+	printf("cc-disclosure-expect: %zu base cells, %zu withheld (%zu of them "
+	    "0 < count < min_cell %" PRIu32 "), %u mismatches\n", nbase, withheld, primary,
 	    min_cell, problems);
 	cc_disclosure_margins_free(margins);
+	cc_disclosure_margins_free(known);
 	free(base);
 	free(seen);
 	free(want_base);

@@ -357,10 +357,10 @@ static void
 check_table(const json_t *t, const struct cc_query *q, const uint8_t qid[16])
 {
 	struct cc_diag d = { { 0 } };
-	struct cc_margin *mg;
+	struct cc_margin *mg, *kn;
 	uint64_t *truth, v;
 	bool *bw, *mw;
-	size_t nbase, both, nm, ncells = cc_query_cells(q);
+	size_t nbase, both, nm, nk, ncells = cc_query_cells(q);
 	size_t nregions = cc_query_regions(q), k, region, cell, idx, n = 0;
 	size_t withheld = 0, published = 0;
 	char hex[33], label[CC_QUERY_CELL_LABEL_MAX], digest[65];
@@ -373,14 +373,16 @@ check_table(const json_t *t, const struct cc_query *q, const uint8_t qid[16])
 	truth = truth_new(q, &nbase, &both);
 	assert_int_equal(cc_disclosure_venn_margins(&mg, &nm, q->nsets,
 	    ncells), 0);
+	assert_int_equal(cc_disclosure_venn_known_margins(&kn, &nk, q->nsets,
+	    ncells), 0);
 	bw = calloc(nbase, sizeof(*bw));
 	mw = calloc(nm, sizeof(*mw));
 	assert_non_null(bw);
 	assert_non_null(mw);
 	assert_int_equal(cc_disclosure_protect(bw, mw, truth, nbase, mg, nm,
-	    q->min_cell, &d), 0);
+	    kn, nk, q->min_cell, &d), 0);
 	assert_int_equal(cc_disclosure_check(bw, mw, truth, nbase, mg, nm,
-	    q->min_cell, &d), 0);
+	    kn, nk, q->min_cell, &d), 0);
 
 	sodium_bin2hex(hex, sizeof(hex), qid, 16);
 	assert_string_equal(json_string_value(json_object_get(t, "id")), hex);
@@ -487,6 +489,7 @@ check_table(const json_t *t, const struct cc_query *q, const uint8_t qid[16])
 	free(mw);
 	free(truth);
 	cc_disclosure_margins_free(mg);
+	cc_disclosure_margins_free(kn);
 }
 
 static void
@@ -822,13 +825,17 @@ small_table_and_csv(void **state)
 	 * 2F = 2 is below min_cell. The set total of soc would give it
 	 * away, so 3F (6, the smallest positive published cell there) goes
 	 * too; then the combination total of {soc} gives 2F, so 2M; then the
-	 * total of {skola, soc} gives 3F, so 3M. Nothing left is derivable.
+	 * total of {skola, soc} gives 3F, so 3M. That is enough for the
+	 * analyst, but not for the insider (SPEC 9.5): skola knows it has 16
+	 * girls, and 16 - 1F (10) = 3F; so 1F goes, and likewise 1M (21 boys
+	 * - 12 = 3M). Only the totals stay: the cells are then determined
+	 * up to one free parameter, for the analyst and the insider.
 	 */
 	const char *expect =
 	    "{\"breakdown\":[\"sex\"],"
 	    "\"cells\":["
-	    "{\"combination\":[\"skola\"],\"count\":10,\"sex\":\"F\",\"suppressed\":false},"
-	    "{\"combination\":[\"skola\"],\"count\":12,\"sex\":\"M\",\"suppressed\":false},"
+	    "{\"combination\":[\"skola\"],\"count\":null,\"sex\":\"F\",\"suppressed\":true},"
+	    "{\"combination\":[\"skola\"],\"count\":null,\"sex\":\"M\",\"suppressed\":true},"
 	    "{\"combination\":[\"socialtjänst; \\\"öst\\\"\"],\"count\":null,\"sex\":\"F\",\"suppressed\":true},"
 	    "{\"combination\":[\"socialtjänst; \\\"öst\\\"\"],\"count\":null,\"sex\":\"M\",\"suppressed\":true},"
 	    "{\"combination\":[\"skola\",\"socialtjänst; \\\"öst\\\"\"],\"count\":null,\"sex\":\"F\",\"suppressed\":true},"
@@ -847,8 +854,8 @@ small_table_and_csv(void **state)
 	    "\"title\":\"Liten tabell\"}";
 	const char *expect_csv = "\xEF\xBB\xBF"
 	    "combination;age_band;sex;count;suppressed\r\n"
-	    "skola;;F;10;false\r\n"
-	    "skola;;M;12;false\r\n"
+	    "skola;;F;;true\r\n"
+	    "skola;;M;;true\r\n"
 	    "\"socialtjänst; \"\"öst\"\"\";;F;;true\r\n"
 	    "\"socialtjänst; \"\"öst\"\"\";;M;;true\r\n"
 	    "\"skola + socialtjänst; \"\"öst\"\"\";;F;;true\r\n"
@@ -876,6 +883,85 @@ small_table_and_csv(void **state)
 	assert_int_equal(len, strlen(expect_csv));
 	free(text);
 	json_decref(t);
+	cc_query_free(q);
+}
+
+/*
+ * The reviewers' example (SPEC 3.3 item 2, 9.5): set skola is one node
+ * with exactly one girl, in region {skola, soc}; every other region
+ * holding skola has no girls. Before the known margins the table showed
+ * 0 for three of skola's regions among girls and withheld the fourth,
+ * so skola, knowing it has one girl, read off which agencies know her.
+ * Now every region holding skola is withheld among girls (her stratum
+ * is below min_cell), and the pattern is the same wherever she is.
+ */
+static void
+one_child_in_a_cell_is_not_located(void **state)
+{
+	struct cc_diag d = { { 0 } };
+	struct cc_query *q = query_new("{\"title\": \"Ett barn\","
+	    "\"period\": {\"from\": \"2025-01\", \"to\": \"2025-12\"},"
+	    "\"sets\": [{\"label\": \"skola\", \"nodes\": [\"skola\"]},"
+	    "{\"label\": \"soc\", \"nodes\": [\"soc-a\"]},"
+	    "{\"label\": \"bup\", \"nodes\": [\"bup\"]}],"
+	    "\"breakdown\": [\"sex\"], \"min_cell\": 5}");
+	const unsigned wheres[4] = { 1, 3, 5, 7 };
+	json_t *first = NULL;
+	size_t w, i, reg;
+
+	(void)state;
+	for (w = 0; w < 4; w++) {
+		uint64_t base[14];
+		json_t *t = NULL, *cells, *cell, *pattern;
+		size_t skola_girls_withheld = 0;
+
+		/* (region - 1) * 2 + sex; region bit 0 = skola. */
+		for (reg = 1; reg <= 7; reg++) {
+			base[(reg - 1) * 2] = (reg & 1) ? reg == wheres[w] :
+			    20 + reg;
+			base[(reg - 1) * 2 + 1] = 30 + 2 * reg;
+		}
+		if (cc_counting_table(&t, q, small_qid, base, 14, &d) != 0)
+			fail_msg("table: %s", d.text);
+		cells = json_object_get(t, "cells");
+		assert_int_equal(json_array_size(cells), 14);
+		pattern = json_array();
+		assert_non_null(pattern);
+		json_array_foreach(cells, i, cell) {
+			const json_t *comb = json_object_get(cell, "combination");
+			bool skola = strcmp(json_string_value(json_array_get(comb,
+			    0)), "skola") == 0;
+			bool girl = strcmp(json_string_value(json_object_get(cell,
+			    "sex")), "F") == 0;
+			bool supp = json_is_true(json_object_get(cell,
+			    "suppressed"));
+
+			if (skola && girl)
+				skola_girls_withheld += supp;
+			assert_int_equal(json_array_append_new(pattern,
+			    json_boolean(supp)), 0);
+		}
+		/* At least two (here: all four) of skola's regions. */
+		assert_true(skola_girls_withheld >= 2);
+		assert_int_equal(skola_girls_withheld, 4);
+		/* The same pattern, totals included, wherever she is. */
+		json_object_del(t, "digest");
+		json_array_foreach(json_object_get(t, "set_totals"), i, cell)
+			assert_int_equal(json_array_append_new(pattern,
+			    json_copy(json_object_get(cell, "suppressed"))), 0);
+		json_array_foreach(json_object_get(t, "combination_totals"), i,
+		    cell)
+			assert_int_equal(json_array_append_new(pattern,
+			    json_copy(json_object_get(cell, "suppressed"))), 0);
+		if (first == NULL)
+			first = pattern;
+		else {
+			assert_true(json_equal(first, pattern));
+			json_decref(pattern);
+		}
+		json_decref(t);
+	}
+	json_decref(first);
 	cc_query_free(q);
 }
 
@@ -941,6 +1027,7 @@ main(void)
 		cmocka_unit_test(inconsistent_attributes),
 		cmocka_unit_test(small_table_and_csv),
 		cmocka_unit_test(csv_no_breakdown_and_formulas),
+		cmocka_unit_test(one_child_in_a_cell_is_not_located),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
