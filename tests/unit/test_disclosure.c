@@ -906,6 +906,45 @@ reviewers_example_one_child(void **state)
 	venn_free(&v);
 }
 
+/*
+ * A known limit (SPEC 3.3 item 2, 9.6): the small-stratum rule needs a
+ * small stratum. A node that pads its selection in that cell with
+ * min_cell - 1 or more persons whose memberships it knows (here 39 in
+ * "A only", e.g. invented identities no agency holds) makes the stratum
+ * large; then the chosen child's region shows: in "A only" nothing is
+ * withheld, elsewhere its region's cell is withheld as primary and the
+ * other regions of A in that cell show 0. Exact rules cannot stop this;
+ * only policy, audit or noise can.
+ */
+static void
+padded_selection_still_locates_the_child(void **state)
+{
+	uint64_t base[28];
+	bool bw[28], mw[10];
+	struct venn v;
+	struct cc_diag diag = { "" };
+	unsigned where;
+
+	(void)state;
+	venn_new(&v, 3, 4);
+	for (where = 1; where <= 3; where += 2) {
+		one_child_table(base, where);
+		base[2] += 39;          /* "A only", cell 2: the padding */
+		assert_int_equal(cc_disclosure_protect(bw, mw, base, 28, v.mg,
+		    v.nm, v.kn, v.nk, 5, &diag), 0);
+		/* Cell 2 of A, AB, AC, ABC: base index (region - 1) * 4 + 2. */
+		if (where == 1) {
+			/* 40, 0, 0, 0: all published. */
+			assert_false(bw[2] || bw[10] || bw[18] || bw[26]);
+		} else {
+			/* 39, 1, 0, 0: AB withheld, AC and ABC show 0. */
+			assert_true(bw[10]);
+			assert_false(bw[18] || bw[26]);
+		}
+	}
+	venn_free(&v);
+}
+
 /* Four sets by age band and sex (6 cells): a larger multi-cell table. */
 static void
 multi_cell_table(void **state)
@@ -1177,6 +1216,7 @@ main(void)
 		cmocka_unit_test(bad_arguments),
 		cmocka_unit_test(insider_derives_through_a_known_margin),
 		cmocka_unit_test(reviewers_example_one_child),
+		cmocka_unit_test(padded_selection_still_locates_the_child),
 		cmocka_unit_test(multi_cell_table),
 		cmocka_unit_test(random_venn_tables),
 		cmocka_unit_test(mid_size_table),
