@@ -32,6 +32,7 @@
  * otherwise.
  */
 #include "aggregator/coordinator.h"
+#include "aggregator/log.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -130,6 +131,9 @@ struct coord_commit {
 };
 TAILQ_HEAD(coord_commits, coord_commit);
 
+#define COORD_LOG_PENDING 16
+#define COORD_LOG_LINE 400
+
 struct cc_coordinator {
 	struct cc_app *app;
 	struct cc_agg_store *store;
@@ -151,6 +155,9 @@ struct cc_coordinator {
 	struct coord_commits commits;
 	bool verify_running;
 	pthread_t verify_thread;
+	/* event log lines of the open transaction, written when it commits */
+	char pending[COORD_LOG_PENDING][COORD_LOG_LINE];
+	size_t npending;
 };
 
 static void coord_count_next(struct cc_coordinator *c);
@@ -346,9 +353,28 @@ coord_exec(struct cc_coordinator *c, struct cc_diag *diag, const char *sql,
 	return r;
 }
 
+/* Write the event lines of a committed transaction. */
+static void
+coord_log_flush(struct cc_coordinator *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->npending; i++)
+		cc_agg_log("%s", c->pending[i]);
+	c->npending = 0;
+}
+
+static void
+coord_rollback(struct cc_coordinator *c)
+{
+	cc_agg_store_rollback(c->store);
+	c->npending = 0;
+}
+
 static int
 coord_begin(struct cc_coordinator *c, struct cc_diag *diag)
 {
+	c->npending = 0;
 	if (cc_agg_store_begin(c->store) != 0)
 		return cc_agg_store_fail(c->store, diag);
 	return 0;
@@ -360,13 +386,51 @@ coord_commit(struct cc_coordinator *c, struct cc_diag *diag)
 	if (cc_agg_store_commit(c->store) != 0) {
 		int r = cc_agg_store_fail(c->store, diag);
 
-		cc_agg_store_rollback(c->store);
+		coord_rollback(c);
 		return r;
 	}
+	coord_log_flush(c);
 	return 0;
 }
 
-/* Append an audit entry (SPEC 13); detail is stolen. */
+/*
+ * One event line from an audit entry: the event, its actor and the ids,
+ * numbers and reason of its detail. Never the query document (its title
+ * is free text) and never a digest-less blob.
+ */
+static void
+coord_log_line(char out[COORD_LOG_LINE], const char *actor, const char *event,
+    const json_t *detail)
+{
+	static const char *const keys[] = { "query", "node", "chain", "hop",
+	    "count", "status", "reason" };
+	size_t i, off;
+	int w;
+
+	w = snprintf(out, COORD_LOG_LINE, "%s by %s", event, actor);
+	off = w > 0 && (size_t)w < COORD_LOG_LINE ? (size_t)w : COORD_LOG_LINE - 1;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const json_t *v = json_object_get(detail, keys[i]);
+
+		if (json_is_string(v))
+			w = snprintf(out + off, COORD_LOG_LINE - off, " %s=%s",
+			    keys[i], json_string_value(v));
+		else if (json_is_integer(v))
+			w = snprintf(out + off, COORD_LOG_LINE - off, " %s=%lld",
+			    keys[i], (long long)json_integer_value(v));
+		else
+			continue;
+		if (w < 0 || (size_t)w >= COORD_LOG_LINE - off)
+			break;
+		off += (size_t)w;
+	}
+}
+
+/*
+ * Append an audit entry (SPEC 13); detail is stolen. Its log line is
+ * written when the transaction commits (at once outside a transaction),
+ * so a rolled-back event is never logged.
+ */
 static int
 coord_audit(struct cc_coordinator *c, const char *actor, const char *event,
     json_t *detail, struct cc_diag *diag)
@@ -376,7 +440,11 @@ coord_audit(struct cc_coordinator *c, const char *actor, const char *event,
 	if (detail == NULL)
 		return CC_ERR_ALLOC;
 	r = cc_audit_append(c->store, actor, event, detail, diag);
+	if (r == 0 && c->npending < COORD_LOG_PENDING)
+		coord_log_line(c->pending[c->npending++], actor, event, detail);
 	json_decref(detail);
+	if (r == 0 && sqlite3_get_autocommit(cc_agg_store_db(c->store)))
+		coord_log_flush(c);
 	return r;
 }
 
@@ -674,7 +742,7 @@ coord_end(struct cc_coordinator *c, const char *qid, const char *rejected_by,
 	r = 0;
 out:
 	if (r != 0)
-		cc_agg_store_rollback(c->store);
+		coord_rollback(c);
 	json_decref(named);
 	return r;
 }
@@ -755,7 +823,7 @@ coord_job_finish(struct cc_coordinator *c, struct coord_job *job)
 		goto out;
 	if (sqlite3_changes(cc_agg_store_db(c->store)) != 1) {
 		/* Ended meanwhile (it cannot, but never release twice). */
-		cc_agg_store_rollback(c->store);
+		coord_rollback(c);
 		goto out;
 	}
 	if ((r = coord_audit(c, COORD_ACTOR, "query.released",
@@ -771,7 +839,7 @@ coord_job_finish(struct cc_coordinator *c, struct coord_job *job)
 	coord_wake(c);
 out:
 	if (r != 0)
-		cc_agg_store_rollback(c->store);
+		coord_rollback(c);
 	free(text);
 	return r == 0;
 }
@@ -1033,7 +1101,7 @@ coord_insert_query(struct cc_coordinator *c, const struct cc_query *q,
 	r = coord_commit(c, diag);
 out:
 	if (r != 0)
-		cc_agg_store_rollback(c->store);
+		coord_rollback(c);
 	return r;
 }
 
@@ -1694,7 +1762,7 @@ cc_coord_decide(struct cc_coordinator *c, const char *node,
 	r = 0;
 	goto out;
 rollback:
-	cc_agg_store_rollback(c->store);
+	coord_rollback(c);
 out:
 	sqlite3_finalize(st);
 	return r;
@@ -2102,7 +2170,7 @@ coord_accept(struct cc_coordinator *c, const struct cc_query *q,
 out:
 	sqlite3_finalize(st);
 	if (r != 0) {
-		cc_agg_store_rollback(c->store);
+		coord_rollback(c);
 		*ret_counting = false;
 	}
 	return r;

@@ -41,6 +41,7 @@
 #include "aggregator/audit.h"
 #include "aggregator/auth.h"
 #include "aggregator/config.h"
+#include "aggregator/log.h"
 #include "aggregator/coordinator.h"
 #include "aggregator/server.h"
 #include "aggregator/store.h"
@@ -89,27 +90,6 @@ fail_msg(const char *cmd, const char *fmt, ...)
 }
 
 /* One log line of `serve`: time, program, event. */
-static void
-log_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-log_event(const char *fmt, ...)
-{
-	char stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	va_list ap;
-
-	if (gmtime_r(&now, &tm) == NULL ||
-	    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		stamp[0] = '\0';
-	fprintf(stderr, "%s %s: ", stamp, progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 static int
 join(char *out, size_t cap, const char *dir, const char *name)
 {
@@ -496,7 +476,7 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	struct cc_app *app = arg;
 
 	(void)what;
-	log_event("serve: %s received, shutting down",
+	cc_agg_log("serve: %s received, shutting down",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	event_base_loopexit(app->base, NULL);
 }
@@ -608,10 +588,10 @@ cmd_serve(const struct command *c, struct args *a)
 	printf("%s: listening on https://%s%s%s:%u\n", progname, v6 ? "[" : "",
 	    app.cfg.listen, v6 ? "]" : "", (unsigned)cc_server_port(app.server));
 	fflush(stdout);
-	log_event("serve: started (%s, port %u)", dir,
+	cc_agg_log("serve: started (%s, port %u)", dir,
 	    (unsigned)cc_server_port(app.server));
 	if (event_base_dispatch(app.base) < 0) {
-		log_event("serve: the event loop failed");
+		cc_agg_log("serve: the event loop failed");
 		goto out;
 	}
 	status = EXIT_OK;
@@ -634,7 +614,7 @@ out:
 	if (app.base != NULL)
 		event_base_free(app.base);
 	if (status == EXIT_OK)
-		log_event("serve: stopped");
+		cc_agg_log("serve: stopped");
 	return status;
 }
 

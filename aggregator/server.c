@@ -1,5 +1,6 @@
 /* crosscount-aggregator: the HTTPS server (see server.h). */
 #include "aggregator/server.h"
+#include "aggregator/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -525,6 +526,12 @@ cc_reply_error(struct cc_request *req, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
+	/*
+	 * Every refusal is an event for the operator. Paths hold only query
+	 * and node ids; messages never quote an identity (error.h).
+	 */
+	cc_agg_log("%s %s from %s: %d %s", cc_request_method(req), req->path,
+	    req->peer, status, message);
 	body = json_pack("{s:{s:s,s:s}}", "error", "code",
 	    server_error_code(status), "message", message);
 	cc_reply_json(req, status, body);
