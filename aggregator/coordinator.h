@@ -162,7 +162,7 @@ int cc_coord_upload(struct cc_coordinator *c, const char *node,
  * Commit the uploaded output of step (chain, hop) with its size and
  * SHA-256 (hex) (SPEC 8.6). Errors as cc_coord_input for the step itself;
  * a refused batch is CC_ERR_POLICY (422) whatever the check that failed
- * (diag says which), after which the part is deleted, step.refused is
+ * (diag says which), after which the part is deleted, batch.refused is
  * audited and the step stays ready. On success the batch is accepted
  * (audited), the input batch is deleted, the next hop becomes ready, and
  * after the last final batch the query goes to counting.

@@ -123,13 +123,15 @@ static const char usage_inspect[] =
     "usage: " PROG " inspect [--ca FILE] BATCH\n"
     "\n"
     "Show a batch file's header (SPEC.md 8.1), record count, reference\n"
-    "values, digest and signer. Needs no key and prints no token.\n"
+    "values, digest and signer, and check the signature under the signer\n"
+    "certificate's key. Needs no key and prints no token.\n"
     "\n"
-    "  --ca FILE   the federation CA (PEM): also verify the signature and\n"
-    "              that the signer's certificate chains to this CA\n"
+    "  --ca FILE   the federation CA (PEM): also check that the signer's\n"
+    "              certificate chains to this CA (without it the\n"
+    "              certificate itself is NOT checked)\n"
     "\n"
-    "Exit status: 0 the batch is well formed (and, with --ca, its signature\n"
-    "verifies), 1 it is not, 2 usage error.\n";
+    "Exit status: 0 the batch is well formed and its signature verifies\n"
+    "(with --ca, also the certificate chain), 1 it does not, 2 usage error.\n";
 
 static void
 print_error(const char *what, int r, const struct cc_diag *diag)
