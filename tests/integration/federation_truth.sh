@@ -210,6 +210,22 @@ for name in default plain one categories four; do
       grep -q "$digest" "$fed/nodes/$n/queries.log"
   done
 done
+# The same log over the API (docs/api.md): auditors only.
+printf 'revisorns-losenord-%s\n' "$RANDOM$RANDOM" |
+  "$aggbin" user add revisor --role auditor --dir "$fed/aggregator" >/dev/null 2>&1
+auditor_token=$("$aggbin" token create revisor --dir "$fed/aggregator" 2>/dev/null)
+expect_http 403 "GET /api/v1/audit as an analyst" "$(http_token=$token http GET /api/v1/audit)"
+expect_http 200 "GET /api/v1/audit as an auditor" "$(http_token=$auditor_token http GET /api/v1/audit)"
+cp "$work/body" "$work/audit.json"
+check "GET /api/v1/audit: verified, and every released digest with its query" python3 - "$work/audit.json" "$work"/result-*.json <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1], encoding="utf-8"))
+assert a["verified"] is True and a["problem"] is None, (a["verified"], a["problem"])
+released = [json.dumps(e, ensure_ascii=False) for e in a["entries"] if e["event"] == "query.released"]
+for f in sys.argv[2:]:
+    r = json.load(open(f, encoding="utf-8"))
+    assert any(r["id"] in e and r["digest"] in e for e in released), "no query.released for " + r["id"]
+PY
 check "the audit log holds no identity-shaped number" python3 - "$fed/aggregator/aggregator.db" <<'PY'
 import re, sqlite3, sys
 db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
