@@ -14,9 +14,9 @@
 #define CC_ATTRKEY_FILE "attribute.key"
 
 /*
- * Write key's y to a new file at path: O_EXCL (CC_ERR_EXISTS, never
- * overwriting), mode 0600, fsync of the file and its directory; a
- * half-written file is removed.
+ * Write key's y to a new file at path, mode 0600, atomically and durably
+ * (protocol/file.h); CC_ERR_EXISTS if there is a file (or a link) at path,
+ * which is never overwritten.
  */
 int cc_attrkey_write_new(const struct cc_seal_key *key, const char *path,
     struct cc_diag *diag);

@@ -10,15 +10,13 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "protocol/file.h"
 #include "protocol/ini.h"
 
 #define AGG_CONF_FILE "aggregator.conf"
@@ -528,10 +526,7 @@ cc_agg_config_write_new(const char *dir, const char *cert, const char *key,
 {
 	struct agg_text *t = NULL;
 	char path[CC_AGG_PATH_MAX];
-	bool created = false;
-	size_t off;
-	ssize_t w;
-	int fd = -1, dfd = -1, r = CC_ERR_INTERNAL, n;
+	int r = CC_ERR_INTERNAL, n;
 
 	if (dir == NULL || !path_writable(cert) || !path_writable(key) ||
 	    !path_writable(ca)) {
@@ -554,53 +549,9 @@ cc_agg_config_write_new(const char *dir, const char *cert, const char *key,
 		cc_diag_set(diag, "the configuration text does not fit");
 		goto out;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (fd < 0) {
-		r = errno == EEXIST ? CC_ERR_EXISTS : CC_ERR_IO;
-		cc_diag_set(diag, "%s: %s%s", cc_ini_short_name(path),
-		    strerror(errno), r == CC_ERR_EXISTS ?
-		    " (refusing to overwrite it)" : "");
-		goto out;
-	}
-	created = true;
-	r = CC_ERR_IO;
-	if (fchmod(fd, 0640) != 0) {
-		cc_diag_set(diag, "%s: chmod: %s", cc_ini_short_name(path),
-		    strerror(errno));
-		goto out;
-	}
-	for (off = 0; off < t->len; off += (size_t)w) {
-		w = write(fd, t->buf + off, t->len - off);
-		if (w < 0 && errno == EINTR) {
-			w = 0;
-			continue;
-		}
-		if (w <= 0) {
-			cc_diag_set(diag, "%s: write: %s", cc_ini_short_name(path),
-			    w < 0 ? strerror(errno) : "nothing written");
-			goto out;
-		}
-	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		fd = -1;
-		cc_diag_set(diag, "%s: %s", cc_ini_short_name(path), strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	/* Make the new directory entry durable too. */
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    fsync(dfd) != 0) {
-		cc_diag_set(diag, "%s: cannot sync the directory", dir);
-		goto out;
-	}
-	r = 0;
+	/* Written whole or not at all, never over an existing file. */
+	r = cc_file_write(path, t->buf, t->len, 0640, 0, diag);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (dfd >= 0)
-		close(dfd);
-	if (r != 0 && created)
-		unlink(path);
 	free(t);
 	return r;
 }

@@ -53,6 +53,7 @@
 #include "aggregator/counting.h"
 #include "protocol/batch.h"
 #include "protocol/date.h"
+#include "protocol/file.h"
 #include "protocol/query.h"
 #include "protocol/sector.h"
 #include "protocol/sign.h"
@@ -477,27 +478,7 @@ coord_batch_path(const struct cc_coordinator *c, char out[CC_AGG_PATH_MAX],
 static void
 coord_shred(const char *path)
 {
-	static const uint8_t zero[COORD_IO_CHUNK];
-	struct stat st;
-	off_t done = 0;
-	ssize_t w;
-	size_t n;
-	int fd;
-
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-			while (done < st.st_size) {
-				n = st.st_size - done > (off_t)sizeof(zero) ?
-				    sizeof(zero) : (size_t)(st.st_size - done);
-				if ((w = pwrite(fd, zero, n, done)) <= 0)
-					break;
-				done += w;
-			}
-			(void)fdatasync(fd);
-		}
-		close(fd);
-	}
-	(void)unlink(path);
+	(void)cc_file_destroy(path, NULL, NULL);
 }
 
 /*

@@ -10,20 +10,17 @@
  * find the mistake without reading our source.
  */
 #include "node/config.h"
+#include "protocol/file.h"
 #include "protocol/ini.h"
 #include "protocol/query.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 
 #define CFG_MSG_MAX 200
@@ -730,35 +727,13 @@ config_text(struct cfg_text *t, const char *id, enum cc_sector sector,
 "max_peer_batch = 2000000\n");
 }
 
-/* Make the new directory entry durable too, not only the file's data. */
-static int
-fsync_parent(const char *path)
-{
-	char copy[CC_CONFIG_PATH_MAX];
-	size_t n = strlen(path);
-	int dfd, r = 0;
-
-	if (n >= sizeof(copy))
-		return CC_ERR_IO;
-	memcpy(copy, path, n + 1);
-	if ((dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return CC_ERR_IO;
-	if (fsync(dfd) != 0)
-		r = CC_ERR_IO;
-	close(dfd);
-	return r;
-}
-
 int
 cc_node_config_write_new(const char *path, const char *id,
     enum cc_sector sector, const char *aggregator_url, struct cc_diag *diag)
 {
 	struct cfg_text *t = NULL;
 	char msg[CFG_MSG_MAX];
-	size_t off;
-	ssize_t w;
-	bool created = false;
-	int fd = -1, r = CC_ERR_INTERNAL;
+	int r = CC_ERR_INTERNAL;
 
 	if (path == NULL || strlen(path) >= CC_CONFIG_PATH_MAX) {
 		cc_diag_set(diag, "no path or path too long");
@@ -788,57 +763,9 @@ cc_node_config_write_new(const char *path, const char *id,
 		cc_diag_set(diag, "configuration text does not fit");
 		goto out;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    0640);
-	if (fd < 0) {
-		r = errno == EEXIST ? CC_ERR_EXISTS : CC_ERR_IO;
-		cc_diag_set(diag, "%s: %s%s", cc_ini_short_name(path), strerror(errno),
-		    r == CC_ERR_EXISTS ? " (refusing to overwrite it)" : "");
-		goto out;
-	}
-	created = true;
-	r = CC_ERR_IO;
-	/* The umask may have taken bits away; the mode is part of the contract. */
-	if (fchmod(fd, 0640) != 0) {
-		cc_diag_set(diag, "%s: chmod: %s", cc_ini_short_name(path),
-		    strerror(errno));
-		goto out;
-	}
-	for (off = 0; off < t->len; off += (size_t)w) {
-		w = write(fd, t->buf + off, t->len - off);
-		if (w < 0 && errno == EINTR) {
-			w = 0;
-			continue;
-		}
-		if (w <= 0) {
-			cc_diag_set(diag, "%s: write: %s", cc_ini_short_name(path),
-			    w < 0 ? strerror(errno) : "nothing written");
-			goto out;
-		}
-	}
-	if (fsync(fd) != 0) {
-		cc_diag_set(diag, "%s: fsync: %s", cc_ini_short_name(path),
-		    strerror(errno));
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		cc_diag_set(diag, "%s: close: %s", cc_ini_short_name(path),
-		    strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (fsync_parent(path) != 0) {
-		cc_diag_set(diag, "%s: cannot sync its directory",
-		    cc_ini_short_name(path));
-		goto out;
-	}
-	r = 0;
+	/* Written whole or not at all, never over an existing file. */
+	r = cc_file_write(path, t->buf, t->len, 0640, 0, diag);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (r != 0 && created)
-		unlink(path);
 	free(t);
 	return r;
 }

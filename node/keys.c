@@ -1,13 +1,11 @@
 /* crosscount-node: the at-rest key and its rotation (keys.h; SPEC.md 6.1, 6.3). */
 #include "node/keys.h"
 #include "node/store.h"
+#include "protocol/file.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -98,55 +96,17 @@ int
 cc_keys_load(struct cc_key **ret_key, const char *path, struct cc_diag *diag)
 {
 	struct cc_key *k = NULL;
-	uint8_t extra;
-	struct stat sb;
-	size_t got = 0;
-	ssize_t n;
-	int fd = -1, r = CC_ERR_INTERNAL;
+	int r = CC_ERR_INTERNAL;
 
 	if (ret_key == NULL)
 		return CC_ERR_INVALID_ARGUMENT;
 	*ret_key = NULL;
 	if (path == NULL)
 		return CC_ERR_INVALID_ARGUMENT;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		cc_diag_set(diag, "%s: %s", path, strerror(errno));
-		r = errno == ENOENT ? CC_ERR_NOT_FOUND : CC_ERR_IO;
+	if ((k = key_alloc()) == NULL)
+		return CC_ERR_ALLOC;
+	if ((r = cc_file_read_key(path, k->s, sizeof(k->s), "key", diag)) != 0)
 		goto out;
-	}
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		cc_diag_set(diag, "%s: not a regular file", path);
-		r = CC_ERR_IO;
-		goto out;
-	}
-	if ((sb.st_mode & 077) != 0) {
-		cc_diag_set(diag, "%s: mode %03o lets others read or write the "
-		    "key; it must be 0600", path, (unsigned)(sb.st_mode & 0777));
-		r = CC_ERR_AUTH;
-		goto out;
-	}
-	if ((k = key_alloc()) == NULL) {
-		r = CC_ERR_ALLOC;
-		goto out;
-	}
-	while (got < sizeof(k->s)) {
-		n = read(fd, k->s + got, sizeof(k->s) - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			cc_diag_set(diag, "%s: %s", path, strerror(errno));
-			r = CC_ERR_IO;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got != sizeof(k->s) || read(fd, &extra, 1) != 0) {
-		cc_diag_set(diag, "%s: a key file holds exactly 32 bytes", path);
-		r = CC_ERR_FORMAT;
-		goto out;
-	}
 	if (cc_group_scalar_check(k->s) != 0) {
 		cc_diag_set(diag, "%s: not a canonical non-zero scalar", path);
 		r = CC_ERR_SCALAR;
@@ -158,127 +118,20 @@ cc_keys_load(struct cc_key **ret_key, const char *path, struct cc_diag *diag)
 	k = NULL;
 	r = 0;
 out:
-	if (fd >= 0)
-		close(fd);
 	cc_keys_free(k);
 	return r;
-}
-
-/* The directory part of path ("." if none) into out. */
-static int
-dir_of(char *out, size_t outsz, const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	size_t n;
-
-	if (slash == NULL) {
-		if (outsz < 2)
-			return CC_ERR_LIMIT;
-		memcpy(out, ".", 2);
-		return 0;
-	}
-	n = slash == path ? 1 : (size_t)(slash - path);
-	if (n >= outsz)
-		return CC_ERR_LIMIT;
-	memcpy(out, path, n);
-	out[n] = '\0';
-	return 0;
-}
-
-static int
-fsync_dir(const char *dir, struct cc_diag *diag)
-{
-	int fd, r = 0;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		cc_diag_set(diag, "%s: %s", dir, strerror(errno));
-		return CC_ERR_IO;
-	}
-	if (fsync(fd) != 0) {
-		cc_diag_set(diag, "%s: fsync: %s", dir, strerror(errno));
-		r = CC_ERR_IO;
-	}
-	close(fd);
-	return r;
-}
-
-static int
-write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 int
 cc_keys_write(const struct cc_key *key, const char *path, bool replace,
     struct cc_diag *diag)
 {
-	char tmp[PATH_BUF], dir[PATH_BUF];
-	int fd = -1, r = CC_ERR_INTERNAL;
-	bool have_tmp = false;
-
 	if (key == NULL || path == NULL)
 		return CC_ERR_INVALID_ARGUMENT;
 	if (cc_group_scalar_check(key->s) != 0)
 		return CC_ERR_SCALAR;
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp) ||
-	    dir_of(dir, sizeof(dir), path) != 0) {
-		cc_diag_set(diag, "key path is too long");
-		return CC_ERR_LIMIT;
-	}
-	/* mkstemp creates the file 0600 and O_EXCL. */
-	if ((fd = mkstemp(tmp)) < 0) {
-		cc_diag_set(diag, "%s: %s", path, strerror(errno));
-		return CC_ERR_IO;
-	}
-	have_tmp = true;
-	if (fchmod(fd, 0600) != 0 || write_all(fd, key->s, sizeof(key->s)) != 0 ||
-	    fsync(fd) != 0) {
-		cc_diag_set(diag, "%s: %s", tmp, strerror(errno));
-		r = CC_ERR_IO;
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		cc_diag_set(diag, "%s: %s", tmp, strerror(errno));
-		r = CC_ERR_IO;
-		goto out;
-	}
-	fd = -1;
-	if (replace) {
-		if (rename(tmp, path) != 0) {
-			cc_diag_set(diag, "%s: %s", path, strerror(errno));
-			r = CC_ERR_IO;
-			goto out;
-		}
-		have_tmp = false;
-	} else {
-		/* link() never replaces: an existing key stays untouched. */
-		if (link(tmp, path) != 0) {
-			r = errno == EEXIST ? CC_ERR_EXISTS : CC_ERR_IO;
-			cc_diag_set(diag, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-	}
-	r = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (have_tmp)
-		unlink(tmp);
-	if (r == 0)
-		r = fsync_dir(dir, diag);
-	return r;
+	return cc_file_write(path, key->s, sizeof(key->s), 0600, CC_FILE_SECRET |
+	    (replace ? CC_FILE_REPLACE : 0), diag);
 }
 
 static int
@@ -301,22 +154,17 @@ static int
 finish_rotation(const char *dir, struct cc_diag *diag)
 {
 	char path[PATH_BUF], new_path[PATH_BUF];
-	static const uint8_t zero[CC_SCALAR_BYTES];
-	int fd, r;
+	int r;
 
 	if ((r = join(path, sizeof(path), dir, CC_KEY_FILE, diag)) != 0 ||
 	    (r = join(new_path, sizeof(new_path), dir, CC_KEY_NEW_FILE, diag)) != 0)
 		return r;
-	if ((fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
-		if (write_all(fd, zero, sizeof(zero)) == 0)
-			(void)fsync(fd);
-		close(fd);
-	}
+	(void)cc_file_overwrite(path, NULL);
 	if (rename(new_path, path) != 0) {
 		cc_diag_set(diag, "%s: %s", new_path, strerror(errno));
 		return CC_ERR_IO;
 	}
-	return fsync_dir(dir, diag);
+	return cc_file_sync_dir(dir, diag);
 }
 
 /* Destroy an uncommitted key.new: overwrite, unlink, fsync the directory. */
@@ -324,21 +172,11 @@ static int
 discard_new_key(const char *dir, struct cc_diag *diag)
 {
 	char new_path[PATH_BUF];
-	static const uint8_t zero[CC_SCALAR_BYTES];
-	int fd, r;
+	int r;
 
 	if ((r = join(new_path, sizeof(new_path), dir, CC_KEY_NEW_FILE, diag)) != 0)
 		return r;
-	if ((fd = open(new_path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
-		if (write_all(fd, zero, sizeof(zero)) == 0)
-			(void)fsync(fd);
-		close(fd);
-	}
-	if (unlink(new_path) != 0 && errno != ENOENT) {
-		cc_diag_set(diag, "%s: %s", new_path, strerror(errno));
-		return CC_ERR_IO;
-	}
-	return fsync_dir(dir, diag);
+	return cc_file_destroy(new_path, NULL, diag);
 }
 
 int

@@ -63,9 +63,10 @@ int cc_keys_load(struct cc_key **ret_key, const char *path,
     struct cc_diag *diag);
 
 /*
- * Write a key file atomically with mode 0600: a temporary file in the same
- * directory, fsync, rename (or link when !replace, so an existing file is
- * never overwritten: CC_ERR_EXISTS), fsync of the directory.
+ * Write a key file atomically with mode 0600 (protocol/file.h): a
+ * temporary file in the same directory, fsync, rename (or link when
+ * !replace, so an existing file is never overwritten: CC_ERR_EXISTS),
+ * fsync of the directory.
  */
 int cc_keys_write(const struct cc_key *key, const char *path, bool replace,
     struct cc_diag *diag);

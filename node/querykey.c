@@ -1,9 +1,9 @@
 /* crosscount-node: the per-query scalar r (querykey.h; SPEC.md 5.4, 7.4). */
 #include "node/querykey.h"
+#include "protocol/file.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +14,7 @@
 
 #define PATH_BUF 4096
 #define KEY_SUFFIX ".r"
-/* Temporary files: ".<id>.r.XXXXXX" (mkstemp). */
+/* Temporary files: ".<id>.r.XXXXXX" (cc_file_write, CC_FILE_HIDDEN_TEMP). */
 #define TMP_PREFIX "."
 
 bool
@@ -61,40 +61,6 @@ key_path(char *out, size_t outsz, const char *qdir, const char *query_id)
 	    KEY_SUFFIX) < outsz ? 0 : CC_ERR_LIMIT;
 }
 
-static int
-fsync_dir(const char *dir, struct cc_diag *diag)
-{
-	int fd, r = 0;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		cc_diag_set(diag, "%s: %s", dir, strerror(errno));
-		return CC_ERR_IO;
-	}
-	if (fsync(fd) != 0) {
-		cc_diag_set(diag, "%s: fsync: %s", dir, strerror(errno));
-		r = CC_ERR_IO;
-	}
-	close(fd);
-	return r;
-}
-
-static int
-write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static struct cc_querykey *
 key_alloc(void)
 {
@@ -134,56 +100,25 @@ load_path(struct cc_querykey **ret_key, const char *path,
 {
 	struct cc_querykey *k = NULL;
 	uint8_t *raw = NULL;
-	uint8_t extra;
 	uint64_t d = 0;
-	struct stat sb;
-	size_t got = 0;
-	ssize_t n;
-	int fd = -1, r = CC_ERR_INTERNAL, i;
+	int r = CC_ERR_INTERNAL, i;
 
 	*ret_key = NULL;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		cc_diag_set(diag, "%s: %s", path, strerror(errno));
-		return errno == ENOENT ? CC_ERR_NOT_FOUND : CC_ERR_IO;
-	}
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		cc_diag_set(diag, "%s: not a regular file", path);
-		r = CC_ERR_IO;
-		goto out;
-	}
-	if ((sb.st_mode & 077) != 0) {
-		cc_diag_set(diag, "%s: mode %03o lets others read or write the "
-		    "per-query key; it must be 0600", path,
-		    (unsigned)(sb.st_mode & 0777));
-		r = CC_ERR_AUTH;
-		goto out;
-	}
 	if ((raw = sodium_malloc(CC_QUERYKEY_FILE_BYTES)) == NULL ||
 	    (k = key_alloc()) == NULL) {
 		r = CC_ERR_ALLOC;
 		goto out;
 	}
-	while (got < CC_QUERYKEY_FILE_BYTES) {
-		n = read(fd, raw + got, CC_QUERYKEY_FILE_BYTES - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			cc_diag_set(diag, "%s: %s", path, strerror(errno));
-			r = CC_ERR_IO;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got != CC_QUERYKEY_FILE_BYTES || read(fd, &extra, 1) != 0 ||
-	    memcmp(raw, CC_QUERYKEY_MAGIC, 4) != 0) {
+	r = cc_file_read_key(path, raw, CC_QUERYKEY_FILE_BYTES, "per-query key",
+	    diag);
+	if (r == 0 && memcmp(raw, CC_QUERYKEY_MAGIC, 4) != 0)
+		r = CC_ERR_FORMAT;
+	if (r == CC_ERR_FORMAT)
 		cc_diag_set(diag, "%s: not a per-query key file (%d bytes "
 		    "starting with %s)", path, CC_QUERYKEY_FILE_BYTES,
 		    CC_QUERYKEY_MAGIC);
-		r = CC_ERR_FORMAT;
+	if (r != 0)
 		goto out;
-	}
 	for (i = 0; i < 8; i++)
 		d = d << 8 | raw[4 + i];
 	k->deadline = (int64_t)d;
@@ -197,8 +132,6 @@ load_path(struct cc_querykey **ret_key, const char *path,
 	k = NULL;
 	r = 0;
 out:
-	if (fd >= 0)
-		close(fd);
 	if (raw != NULL)
 		sodium_free(raw);
 	cc_querykey_free(k);
@@ -233,9 +166,8 @@ cc_querykey_open(struct cc_querykey **ret_key, const char *dir,
 {
 	struct cc_querykey *k = NULL;
 	uint8_t *raw = NULL;
-	char qdir[PATH_BUF], path[PATH_BUF], tmp[PATH_BUF];
-	int fd = -1, r = CC_ERR_INTERNAL;
-	bool have_tmp = false, ours = false;
+	char qdir[PATH_BUF], path[PATH_BUF];
+	int r = CC_ERR_INTERNAL;
 
 	if (ret_created != NULL)
 		*ret_created = false;
@@ -246,9 +178,7 @@ cc_querykey_open(struct cc_querykey **ret_key, const char *dir,
 		return CC_ERR_INVALID_ARGUMENT;
 	if ((r = cc_querykey_dir(qdir, sizeof(qdir), dir, diag)) != 0)
 		return r;
-	if (key_path(path, sizeof(path), qdir, query_id) != 0 ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s/%s%s%s.XXXXXX", qdir,
-	    TMP_PREFIX, query_id, KEY_SUFFIX) >= sizeof(tmp))
+	if (key_path(path, sizeof(path), qdir, query_id) != 0)
 		return CC_ERR_LIMIT;
 	/* Resume: a restarted node finishes the query with the same r. */
 	r = load_path(ret_key, path, diag);
@@ -264,100 +194,31 @@ cc_querykey_open(struct cc_querykey **ret_key, const char *dir,
 	cc_group_scalar_random(k->r);
 	k->deadline = deadline;
 	encode(raw, k);
-	/* mkstemp creates the file 0600 with O_EXCL. */
-	if ((fd = mkstemp(tmp)) < 0) {
-		cc_diag_set(diag, "%s: %s", tmp, strerror(errno));
-		r = CC_ERR_IO;
-		goto out;
-	}
-	have_tmp = true;
-	if (fchmod(fd, 0600) != 0 ||
-	    write_all(fd, raw, CC_QUERYKEY_FILE_BYTES) != 0 || fsync(fd) != 0) {
-		cc_diag_set(diag, "%s: %s", tmp, strerror(errno));
-		r = CC_ERR_IO;
-		goto out;
-	}
-	close(fd);
-	fd = -1;
-	/* link refuses an existing name: whoever linked first owns r. */
-	if (link(tmp, path) != 0) {
-		if (errno != EEXIST) {
-			cc_diag_set(diag, "%s: %s", path, strerror(errno));
-			r = CC_ERR_IO;
-			goto out;
-		}
-		cc_querykey_free(k);
-		k = NULL;
+	/*
+	 * Linked, never renamed: whoever links first owns r, and a racing
+	 * process loads that one. The temporary name is ".<id>.r.XXXXXX"
+	 * (the sweep removes one left by a crash); it is wiped unless it
+	 * became the key, and a key whose directory entry could not be made
+	 * durable is taken back (a restart could not resume with it).
+	 */
+	r = cc_file_write(path, raw, CC_QUERYKEY_FILE_BYTES, 0600,
+	    CC_FILE_SECRET | CC_FILE_HIDDEN_TEMP, diag);
+	if (r == CC_ERR_EXISTS) {
+		cc_diag_set(diag, "%s", "");
 		r = load_path(ret_key, path, diag);
 		goto out;
 	}
-	if ((r = fsync_dir(qdir, diag)) != 0) {
-		/* Not durable: a restart could not resume; do not use it. */
-		unlink(path);
+	if (r != 0)
 		goto out;
-	}
 	if (ret_created != NULL)
 		*ret_created = true;
-	ours = true;
 	*ret_key = k;
 	k = NULL;
 	r = 0;
 out:
-	if (fd >= 0)
-		close(fd);
-	if (have_tmp) {
-		/* The temporary name holds an r too: wipe it unless it is
-		 * now the key in use (the same inode as the key file). */
-		if (!ours &&
-		    (fd = open(tmp, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
-			uint8_t zero[CC_QUERYKEY_FILE_BYTES] = { 0 };
-
-			(void)write_all(fd, zero, sizeof(zero));
-			(void)fsync(fd);
-			close(fd);
-		}
-		unlink(tmp);
-	}
 	if (raw != NULL)
 		sodium_free(raw);
 	cc_querykey_free(k);
-	return r;
-}
-
-/* Overwrite, fsync, unlink one key file in qdir. */
-static int
-destroy_path(const char *qdir, const char *path, bool *ret_existed,
-    struct cc_diag *diag)
-{
-	uint8_t zero[CC_QUERYKEY_FILE_BYTES] = { 0 };
-	struct stat sb;
-	int fd, r = 0;
-
-	*ret_existed = false;
-	if ((fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		cc_diag_set(diag, "%s: %s", path, strerror(errno));
-		return CC_ERR_IO;
-	}
-	*ret_existed = true;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		close(fd);
-		cc_diag_set(diag, "%s: not a regular file", path);
-		return CC_ERR_IO;
-	}
-	/* Overwrite what is there, at least the size of a key file. */
-	if (write_all(fd, zero, sizeof(zero)) != 0 || fsync(fd) != 0) {
-		cc_diag_set(diag, "%s: %s", path, strerror(errno));
-		r = CC_ERR_IO;
-	}
-	close(fd);
-	if (unlink(path) != 0 && errno != ENOENT) {
-		cc_diag_set(diag, "%s: %s", path, strerror(errno));
-		return CC_ERR_IO;
-	}
-	if (r == 0)
-		r = fsync_dir(qdir, diag);
 	return r;
 }
 
@@ -377,7 +238,7 @@ cc_querykey_destroy(const char *dir, const char *query_id, bool *ret_existed,
 	    CC_QUERYKEY_DIR) >= sizeof(qdir) ||
 	    key_path(path, sizeof(path), qdir, query_id) != 0)
 		return CC_ERR_LIMIT;
-	r = destroy_path(qdir, path, &existed, diag);
+	r = cc_file_destroy(path, &existed, diag);
 	if (ret_existed != NULL)
 		*ret_existed = existed;
 	return r;
@@ -441,7 +302,7 @@ cc_querykey_sweep(const char *dir, int64_t now, int64_t margin,
 		if (tmp_name(e->d_name)) {
 			if ((size_t)snprintf(path, sizeof(path), "%s/%s", qdir,
 			    e->d_name) < sizeof(path))
-				(void)destroy_path(qdir, path, &existed, NULL);
+				(void)cc_file_destroy(path, NULL, NULL);
 			continue;
 		}
 		if (!key_name(e->d_name, id) ||
@@ -451,7 +312,7 @@ cc_querykey_sweep(const char *dir, int64_t now, int64_t margin,
 			continue;
 		/* now - margin > deadline, without overflow. */
 		if (now > k->deadline && now - k->deadline > margin) {
-			if ((r = destroy_path(qdir, path, &existed, diag)) != 0)
+			if ((r = cc_file_destroy(path, &existed, diag)) != 0)
 				goto out;
 			if (existed) {
 				n++;

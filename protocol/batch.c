@@ -3,20 +3,16 @@
  */
 #include "protocol/batch.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <sodium.h>
 
 #include "protocol/buf.h"
 #include "protocol/error.h"
+#include "protocol/file.h"
 #include "protocol/group.h"
 #include "protocol/limits.h"
 #include "protocol/parallel.h"
@@ -27,7 +23,6 @@
 /* Below this many elements one thread is faster than starting more. */
 #define BATCH_PARALLEL_MIN 1024
 /* Longest path for the temporary file beside a batch file. */
-#define BATCH_PATH_MAX 4096
 
 /*
  * buf holds header | references | records | trailer exactly as on the
@@ -667,11 +662,9 @@ cc_batch_read_file(struct cc_batch **ret_batch, const char *path,
 {
 	struct cc_batch *b = NULL;
 	struct batch_view v;
-	struct stat st;
-	size_t max_len, len, got = 0;
-	ssize_t n;
-	uint8_t extra;
-	int fd = -1, r = CC_ERR_INTERNAL;
+	size_t max_len, len = 0;
+	uint8_t *data = NULL;
+	int r = CC_ERR_INTERNAL;
 
 	*ret_batch = NULL;
 	if (path == NULL) {
@@ -682,52 +675,21 @@ cc_batch_read_file(struct cc_batch **ret_batch, const char *path,
 		max_count = CC_LIMIT_BATCH_ELEMENTS;
 	max_len = batch_body_len(CC_LIMIT_BATCH_REFS, max_count) +
 	    BATCH_TRAILER_MAX;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    fstat(fd, &st) != 0) {
-		cc_diag_set(diag, "%s: %s", path, strerror(errno));
-		r = CC_ERR_IO;
+	/* Room for a new trailer after the bytes (cc_batch_set_trailer). */
+	if ((r = cc_file_read_all(path, max_len, BATCH_TRAILER_MAX, &data,
+	    &len, diag)) != 0) {
+		if (r == CC_ERR_LIMIT)
+			cc_diag_prefix(diag, "a batch of at most %u records: ",
+			    max_count);
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		cc_diag_set(diag, "%s: not a regular file", path);
-		r = CC_ERR_IO;
-		goto out;
-	}
-	if (st.st_size < 0 || (uintmax_t)st.st_size > max_len) {
-		cc_diag_set(diag, "%s: %jd bytes, a batch of at most %u "
-		    "records has at most %zu", path, (intmax_t)st.st_size,
-		    max_count, max_len);
-		r = CC_ERR_LIMIT;
-		goto out;
-	}
-	len = (size_t)st.st_size;
-	if ((b = calloc(1, sizeof(*b))) == NULL ||
-	    (b->buf = calloc(1, len + BATCH_TRAILER_MAX)) == NULL) {
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
 		r = CC_ERR_ALLOC;
 		goto out;
 	}
+	b->buf = data;
 	b->cap = len + BATCH_TRAILER_MAX;
-	while (got < len) {
-		n = read(fd, b->buf + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			cc_diag_set(diag, "%s: %s", path, n < 0 ?
-			    strerror(errno) : "file shrank while reading");
-			r = CC_ERR_IO;
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	/* The file must not have grown past what was checked. */
-	do
-		n = read(fd, &extra, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 0) {
-		cc_diag_set(diag, "%s: file changed while reading", path);
-		r = CC_ERR_IO;
-		goto out;
-	}
+	data = NULL;
 	if ((r = batch_validate(&v, b->buf, len, max_count, diag)) != 0) {
 		cc_diag_prefix(diag, "%s: ", path);
 		goto out;
@@ -737,8 +699,7 @@ cc_batch_read_file(struct cc_batch **ret_batch, const char *path,
 	b = NULL;
 	r = 0;
 out:
-	if (fd >= 0)
-		close(fd);
+	cc_file_free(data, len + BATCH_TRAILER_MAX + 1);
 	cc_batch_free(b);
 	return r;
 }
@@ -911,12 +872,9 @@ int
 cc_batch_write_file(const struct cc_batch *b, const char *path,
     struct cc_diag *diag)
 {
-	char tmp[BATCH_PATH_MAX];
 	const uint8_t *data;
-	size_t len, done = 0;
-	ssize_t n;
-	int fd = -1, r = CC_ERR_INTERNAL;
-	bool created = false;
+	size_t len;
+	int r;
 
 	if (path == NULL)
 		return CC_ERR_INVALID_ARGUMENT;
@@ -924,50 +882,7 @@ cc_batch_write_file(const struct cc_batch *b, const char *path,
 		cc_diag_set(diag, "batch is not signed");
 		return r;
 	}
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
-	    sizeof(tmp)) {
-		cc_diag_set(diag, "path too long");
-		return CC_ERR_INVALID_ARGUMENT;
-	}
-	/* mkstemp creates the file with mode 0600. */
-	if ((fd = mkstemp(tmp)) < 0) {
-		cc_diag_set(diag, "%s: %s", path, strerror(errno));
-		r = CC_ERR_IO;
-		goto out;
-	}
-	created = true;
-	while (done < len) {
-		n = write(fd, data + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			cc_diag_set(diag, "%s: %s", tmp, n < 0 ?
-			    strerror(errno) : "short write");
-			r = CC_ERR_IO;
-			goto out;
-		}
-		done += (size_t)n;
-	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		fd = -1;
-		cc_diag_set(diag, "%s: %s", tmp, strerror(errno));
-		r = CC_ERR_IO;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		cc_diag_set(diag, "%s: %s", path, strerror(errno));
-		r = CC_ERR_IO;
-		goto out;
-	}
-	created = false;
-	r = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (created)
-		unlink(tmp);
-	return r;
+	return cc_file_write(path, data, len, 0600, CC_FILE_REPLACE, diag);
 }
 
 struct open_job {

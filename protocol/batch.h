@@ -170,7 +170,8 @@ int cc_batch_trailer(const struct cc_batch *b, const uint8_t **ret_cert,
 int cc_batch_serialize(const struct cc_batch *b, const uint8_t **ret_data,
     size_t *ret_len);
 
-/* Write the wire bytes to path (mode 0600, replaced atomically). */
+/* Write the wire bytes to path (mode 0600, replaced atomically and durably:
+ * protocol/file.h). */
 int cc_batch_write_file(const struct cc_batch *b, const char *path,
     struct cc_diag *diag);
 

@@ -4,13 +4,9 @@
  */
 #include "protocol/sign.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -23,6 +19,7 @@
 
 #include "protocol/batch.h"
 #include "protocol/error.h"
+#include "protocol/file.h"
 #include "protocol/limits.h"
 #include "protocol/query.h"
 
@@ -126,72 +123,6 @@ sign_message(uint8_t msg[SIGN_MESSAGE_BYTES],
 	memcpy(msg + clen + 1, digest, CC_SIGN_DIGEST_BYTES);
 }
 
-/* Read a small file whole (NUL-terminated for PEM); caller wipes/frees. */
-static int
-read_small_file(const char *path, char **ret_data, size_t *ret_len,
-    struct cc_diag *diag)
-{
-	char *data = NULL;
-	struct stat st;
-	size_t len, got = 0;
-	ssize_t n;
-	int fd = -1, r = CC_ERR_INTERNAL;
-
-	*ret_data = NULL;
-	*ret_len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    fstat(fd, &st) != 0) {
-		cc_diag_set(diag, "%s: %s", path, strerror(errno));
-		r = CC_ERR_IO;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size < 0 ||
-	    st.st_size > SIGN_PEM_MAX) {
-		cc_diag_set(diag, "%s: not a regular file of at most %d bytes",
-		    path, SIGN_PEM_MAX);
-		r = CC_ERR_LIMIT;
-		goto out;
-	}
-	len = (size_t)st.st_size;
-	if ((data = calloc(1, len + 1)) == NULL) {
-		r = CC_ERR_ALLOC;
-		goto out;
-	}
-	while (got < len) {
-		n = read(fd, data + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			cc_diag_set(diag, "%s: %s", path, n < 0 ?
-			    strerror(errno) : "file shrank while reading");
-			r = CC_ERR_IO;
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	*ret_data = data;
-	*ret_len = len;
-	data = NULL;
-	r = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (data != NULL) {
-		sodium_memzero(data, len + 1);
-		free(data);
-	}
-	return r;
-}
-
-static void
-free_secret_text(char *p, size_t len)
-{
-	if (p == NULL)
-		return;
-	sodium_memzero(p, len);
-	free(p);
-}
-
 /* Refuse to prompt for a passphrase: node keys are unencrypted files. */
 static int
 no_password(char *buf, int size, int rwflag, void *u)
@@ -289,7 +220,7 @@ int
 cc_signer_load(struct cc_signer **ret_signer, const char *cert_path,
     const char *key_path, struct cc_diag *diag)
 {
-	char *cert = NULL, *key = NULL;
+	uint8_t *cert = NULL, *key = NULL;
 	size_t cert_len = 0, key_len = 0;
 	int r = CC_ERR_INTERNAL;
 
@@ -298,15 +229,20 @@ cc_signer_load(struct cc_signer **ret_signer, const char *cert_path,
 		r = CC_ERR_INVALID_ARGUMENT;
 		goto out;
 	}
-	if ((r = read_small_file(cert_path, &cert, &cert_len, diag)) != 0 ||
-	    (r = read_small_file(key_path, &key, &key_len, diag)) != 0)
+	if ((r = cc_file_read_all(cert_path, SIGN_PEM_MAX, 0, &cert, &cert_len,
+	    diag)) != 0 ||
+	    (r = cc_file_read_all(key_path, SIGN_PEM_MAX, 0, &key, &key_len,
+	    diag)) != 0)
 		goto out;
-	r = cc_signer_from_pem(ret_signer, cert, cert_len, key, key_len, diag);
+	r = cc_signer_from_pem(ret_signer, (const char *)cert, cert_len,
+	    (const char *)key, key_len, diag);
 	if (r != 0)
 		cc_diag_prefix(diag, "%s: ", cert_path);
 out:
-	free_secret_text(cert, cert_len);
-	free_secret_text(key, key_len);
+	if (cert != NULL)
+		cc_file_free(cert, cert_len + 1);
+	if (key != NULL)
+		cc_file_free(key, key_len + 1);
 	return r;
 }
 
@@ -391,18 +327,20 @@ int
 cc_trust_load(struct cc_trust **ret_trust, const char *ca_path,
     struct cc_diag *diag)
 {
-	char *pem = NULL;
+	uint8_t *pem = NULL;
 	size_t len = 0;
 	int r;
 
 	*ret_trust = NULL;
 	if (ca_path == NULL)
 		return CC_ERR_INVALID_ARGUMENT;
-	if ((r = read_small_file(ca_path, &pem, &len, diag)) != 0)
+	if ((r = cc_file_read_all(ca_path, SIGN_PEM_MAX, 0, &pem, &len,
+	    diag)) != 0)
 		return r;
-	if ((r = cc_trust_from_pem(ret_trust, pem, len, diag)) != 0)
+	if ((r = cc_trust_from_pem(ret_trust, (const char *)pem, len,
+	    diag)) != 0)
 		cc_diag_prefix(diag, "%s: ", ca_path);
-	free_secret_text(pem, len);
+	cc_file_free(pem, len + 1);
 	return r;
 }
 
