@@ -277,8 +277,8 @@ check_margins(uint64_t *val, const uint64_t *base, size_t nbase,
 	for (m = 0; m < n; m++) {
 		if (mg[m].nterms == 0 || mg[m].terms == NULL ||
 		    mg[m].nterms > nbase) {
-			cc_diag_set(diag, "internal: %s margin %zu has no terms",
-			    what, m);
+			cc_diag_set(diag, "internal: %s margin %zu has no "
+			    "terms", what, m);
 			return CC_ERR_INVALID_ARGUMENT;
 		}
 		for (t = 0; t < mg[m].nterms; t++) {
@@ -310,7 +310,8 @@ table_init(struct table *tb, const uint64_t *base, size_t nbase,
 	memset(tb, 0, sizeof(*tb));
 	if ((base == NULL && nbase > 0) || (pub == NULL && npub > 0) ||
 	    (known == NULL && nknown > 0) || min_cell < 1) {
-		cc_diag_set(diag, "internal: table, margins or min_cell missing");
+		cc_diag_set(diag, "internal: table, margins or min_cell "
+		    "missing");
 		return CC_ERR_INVALID_ARGUMENT;
 	}
 	if (nbase > CC_LIMIT_TABLE_CELLS || npub > CC_DISCLOSURE_MAX_MARGINS ||
@@ -404,7 +405,8 @@ basis_new(struct basis **ret_b, size_t ncols, size_t maxrows, BN_CTX *ctx)
 	if ((b->row = calloc(maxrows + 1, sizeof(*b->row))) == NULL ||
 	    (b->pivot_row_of_col = calloc(ncols + 1,
 	    sizeof(*b->pivot_row_of_col))) == NULL ||
-	    (b->pivot_col = calloc(maxrows + 1, sizeof(*b->pivot_col))) == NULL) {
+	    (b->pivot_col = calloc(maxrows + 1,
+	    sizeof(*b->pivot_col))) == NULL) {
 		basis_free(b);
 		return CC_ERR_ALLOC;
 	}
@@ -429,7 +431,8 @@ row_combine(BIGNUM **x, const BIGNUM *p, BIGNUM *const *y, const BIGNUM *a,
 		goto out;
 	for (j = 0; j < width; j++) {
 		if (y[j] == NULL) {
-			if (x[j] != NULL && !p_one && !BN_mul(x[j], x[j], p, ctx))
+			if (x[j] != NULL && !p_one &&
+			    !BN_mul(x[j], x[j], p, ctx))
 				goto out;
 			continue;
 		}
@@ -684,7 +687,8 @@ view_build(struct view *v, const struct table *tb, enum reader rd)
 
 	view_clear(v);
 	if ((v->row_id = calloc(tb->nids + 1, sizeof(*v->row_id))) == NULL ||
-	    (v->class_of = calloc(tb->nbase + 1, sizeof(*v->class_of))) == NULL ||
+	    (v->class_of = calloc(tb->nbase + 1,
+	    sizeof(*v->class_of))) == NULL ||
 	    (v->class_size = calloc(tb->nbase + 1,
 	    sizeof(*v->class_size))) == NULL)
 		goto out;
@@ -1194,8 +1198,8 @@ fix_linear(bool *ret_found, struct table *tb, enum reader rd,
 		memcpy(bw_before, tb->bw, tb->nbase * sizeof(*bw_before));
 		memcpy(mw_before, tb->mw, tb->npub * sizeof(*mw_before));
 		*ret_found = true;
-		if ((r = withhold_complement(tb, involved, own, insider)) != 0 ||
-		    !insider)
+		if ((r = withhold_complement(tb, involved, own,
+		    insider)) != 0 || !insider)
 			goto out;
 		mark_touched(touched, tb, bw_before, mw_before);
 	}
