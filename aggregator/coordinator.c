@@ -275,18 +275,16 @@ coord_reason_check(const char *reason, struct cc_diag *diag)
  * NULL), 'i' int64, 'u' unsigned. One letter per '?', in order.
  */
 static int
-coord_prepare(struct cc_coordinator *c, sqlite3_stmt **ret_st,
-    struct cc_diag *diag, const char *sql, const char *fmt, ...)
+coord_vprepare(struct cc_coordinator *c, sqlite3_stmt **ret_st,
+    struct cc_diag *diag, const char *sql, const char *fmt, va_list ap)
 {
 	sqlite3_stmt *st = NULL;
-	va_list ap;
 	const char *s;
 	int r, i, rc = SQLITE_OK;
 
 	*ret_st = NULL;
 	if ((r = cc_agg_store_prepare(c->store, &st, sql, diag)) != 0)
 		return r;
-	va_start(ap, fmt);
 	for (i = 0; fmt[i] != '\0' && rc == SQLITE_OK; i++) {
 		switch (fmt[i]) {
 		case 's':
@@ -305,7 +303,6 @@ coord_prepare(struct cc_coordinator *c, sqlite3_stmt **ret_st,
 			break;
 		}
 	}
-	va_end(ap);
 	if (rc != SQLITE_OK) {
 		r = cc_agg_store_fail(c->store, diag);
 		sqlite3_finalize(st);
@@ -315,40 +312,34 @@ coord_prepare(struct cc_coordinator *c, sqlite3_stmt **ret_st,
 	return 0;
 }
 
-/* Run a statement that returns no rows. */
+static int
+coord_prepare(struct cc_coordinator *c, sqlite3_stmt **ret_st,
+    struct cc_diag *diag, const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = coord_vprepare(c, ret_st, diag, sql, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* Run a statement that returns no rows (parameters as coord_prepare). */
 static int
 coord_exec(struct cc_coordinator *c, struct cc_diag *diag, const char *sql,
     const char *fmt, ...)
 {
 	sqlite3_stmt *st = NULL;
 	va_list ap;
-	const char *s;
-	int r, i, rc = SQLITE_OK;
+	int r;
 
-	if ((r = cc_agg_store_prepare(c->store, &st, sql, diag)) != 0)
-		return r;
 	va_start(ap, fmt);
-	for (i = 0; fmt[i] != '\0' && rc == SQLITE_OK; i++) {
-		switch (fmt[i]) {
-		case 's':
-			s = va_arg(ap, const char *);
-			rc = s != NULL ? sqlite3_bind_text(st, i + 1, s, -1,
-			    SQLITE_TRANSIENT) : sqlite3_bind_null(st, i + 1);
-			break;
-		case 'i':
-			rc = sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
-			break;
-		case 'u':
-			rc = sqlite3_bind_int64(st, i + 1, va_arg(ap, unsigned));
-			break;
-		default:
-			rc = SQLITE_MISUSE;
-			break;
-		}
-	}
+	r = coord_vprepare(c, &st, diag, sql, fmt, ap);
 	va_end(ap);
-	r = 0;
-	if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
+	if (r != 0)
+		return r;
+	if (sqlite3_step(st) != SQLITE_DONE)
 		r = cc_agg_store_fail(c->store, diag);
 	sqlite3_finalize(st);
 	return r;
