@@ -17,6 +17,7 @@
 #include "aggregator/app.h"
 #include "aggregator/coordinator.h"
 #include "aggregator/counting.h"
+#include "protocol/date.h"
 
 /* Most queries listed in one answer (newest first). */
 #define API_QUERY_LIST_MAX 1000
@@ -82,7 +83,6 @@ api_query_list(struct cc_request *req, void *ctx)
 	sqlite3_stmt *st = NULL;
 	json_t *list = NULL, *item;
 	char submitted[32];
-	struct tm tm;
 	time_t t;
 	int r, rc;
 	bool all = api_query_sees_all(caller);
@@ -106,9 +106,7 @@ api_query_list(struct cc_request *req, void *ctx)
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		t = (time_t)sqlite3_column_int64(st, 3);
-		if (gmtime_r(&t, &tm) == NULL ||
-		    strftime(submitted, sizeof(submitted), "%Y-%m-%dT%H:%M:%SZ",
-		    &tm) == 0)
+		if (cc_date_time_text(submitted, t) != 0)
 			snprintf(submitted, sizeof(submitted), "1970-01-01T00:00:00Z");
 		item = json_pack("{s:s?, s:s?, s:s?, s:s, s:s?}",
 		    "id", (const char *)sqlite3_column_text(st, 0),

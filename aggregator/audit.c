@@ -3,6 +3,7 @@
  * (see audit.h; SPEC.md section 13).
  */
 #include "aggregator/audit.h"
+#include "protocol/date.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,7 +16,7 @@
 #define AUDIT_ZERO_HASH \
 	"0000000000000000000000000000000000000000000000000000000000000000"
 #define AUDIT_TIME_MAX INT64_C(253402300799)   /* 9999-12-31T23:59:59Z */
-#define AUDIT_TIME_TEXT 21                     /* "YYYY-MM-DDTHH:MM:SSZ" */
+#define AUDIT_TIME_TEXT CC_DATE_TIME_TEXT      /* "YYYY-MM-DDTHH:MM:SSZ" */
 
 /* 1..CC_AUDIT_ACTOR_MAX bytes, no control characters (UTF-8: Jansson). */
 static bool
@@ -69,16 +70,8 @@ hash_valid(const char *hash, size_t len)
 static int
 time_text(char out[AUDIT_TIME_TEXT], int64_t t)
 {
-	struct tm tm;
-	time_t tt;
-
 	out[0] = '\0';
-	if (t < 0 || t > AUDIT_TIME_MAX)
-		return CC_ERR_INVALID_ARGUMENT;
-	tt = (time_t)t;
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(out, AUDIT_TIME_TEXT, "%Y-%m-%dT%H:%M:%SZ", &tm) !=
-	    AUDIT_TIME_TEXT - 1)
+	if (t < 0 || t > AUDIT_TIME_MAX || cc_date_time_text(out, t) != 0)
 		return CC_ERR_INVALID_ARGUMENT;
 	return 0;
 }

@@ -15,6 +15,7 @@
 
 #include "aggregator/app.h"
 #include "aggregator/audit.h"
+#include "protocol/date.h"
 #include "protocol/query.h"
 #include "protocol/sector.h"
 
@@ -108,10 +109,7 @@ auth_random_hex(char out[CC_AUTH_SECRET_HEX + 1])
 static bool
 auth_time_text(char out[AUTH_TIME_TEXT], time_t t)
 {
-	struct tm tm;
-
-	return gmtime_r(&t, &tm) != NULL &&
-	    strftime(out, AUTH_TIME_TEXT, "%Y-%m-%dT%H:%M:%SZ", &tm) != 0;
+	return cc_date_time_text(out, t) == 0;
 }
 
 static json_t *

@@ -200,10 +200,7 @@ coord_id_bytes(uint8_t ret[CC_BATCH_QUERY_ID_BYTES], const char *hex)
 static void
 coord_time_text(char out[32], time_t t)
 {
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (cc_date_time_text(out, t) != 0)
 		snprintf(out, 32, "1970-01-01T00:00:00Z");
 }
 

@@ -1,6 +1,8 @@
 /* crosscount-aggregator: the event log (see log.h). */
 #include "aggregator/log.h"
 
+#include "protocol/date.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -46,11 +48,9 @@ cc_agg_log(const char *fmt, ...)
 {
 	char line[1024], stamp[32];
 	time_t now = time(NULL);
-	struct tm tm;
 	va_list ap;
 
-	if (gmtime_r(&now, &tm) == NULL ||
-	    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (cc_date_time_text(stamp, now) != 0)
 		stamp[0] = '\0';
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);

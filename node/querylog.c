@@ -1,5 +1,6 @@
 /* crosscount-node: the local query log (querylog.h; SPEC.md 7.4, 12.3). */
 #include "node/querylog.h"
+#include "protocol/date.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -581,11 +582,7 @@ out:
 static void
 stamp(char out[21], int64_t t)
 {
-	struct tm tm;
-	time_t tt = (time_t)t;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (cc_date_time_text(out, t) != 0)
 		snprintf(out, 21, "-");
 }
 

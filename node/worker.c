@@ -31,7 +31,7 @@
 #define REQUEST_TIMEOUT 60
 #define POLL_MARGIN 30
 #define DAY_SECONDS 86400
-#define TIME_TEXT 21   /* "YYYY-MM-DDTHH:MM:SSZ" and NUL */
+#define TIME_TEXT CC_DATE_TIME_TEXT
 
 /* What a failed request means for the loop. */
 enum outcome {
@@ -60,11 +60,7 @@ struct worker {
 static void
 time_text(char out[TIME_TEXT], int64_t t)
 {
-	struct tm tm;
-	time_t tt = (time_t)t;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(out, TIME_TEXT, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (cc_date_time_text(out, t) != 0)
 		snprintf(out, TIME_TEXT, "?");
 }
 

@@ -200,6 +200,25 @@ out:
 }
 
 int
+cc_date_time_text(char out[CC_DATE_TIME_TEXT], int64_t t)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (out == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	out[0] = '\0';
+	if ((int64_t)tt != t || gmtime_r(&tt, &tm) == NULL ||
+	    tm.tm_year < -1900 || tm.tm_year > 9999 - 1900 ||
+	    strftime(out, CC_DATE_TIME_TEXT, "%Y-%m-%dT%H:%M:%SZ", &tm) !=
+	    CC_DATE_TIME_TEXT - 1) {
+		out[0] = '\0';
+		return CC_ERR_FORMAT;
+	}
+	return 0;
+}
+
+int
 cc_date_today(struct cc_date *ret_date)
 {
 	struct tm tm;

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "protocol/error.h"
 
@@ -33,6 +34,16 @@ int cc_date_parse(struct cc_date *ret_date, const char *text, size_t len,
 
 /* Today's date in UTC. 0, or CC_ERR_INTERNAL if the clock is unusable. */
 int cc_date_today(struct cc_date *ret_date);
+
+/* "YYYY-MM-DDTHH:MM:SSZ" (RFC 3339, UTC): 20 characters and NUL. */
+#define CC_DATE_TIME_TEXT 21
+
+/*
+ * Write t (seconds since the epoch) as a UTC time stamp, the one form
+ * logs, the audit trail and the API use. 0, or CC_ERR_FORMAT (out is then
+ * "") for a time outside the years 0000..9999.
+ */
+int cc_date_time_text(char out[CC_DATE_TIME_TEXT], int64_t t);
 
 /* <0, 0, >0 like strcmp. */
 int cc_date_cmp(const struct cc_date *a, const struct cc_date *b);

@@ -375,6 +375,32 @@ age_of_leap_day_births(void **state)
 	    &(struct cc_date){ 2028, 2, 29 }), 20);
 }
 
+static void
+time_text_is_rfc3339_utc(void **state)
+{
+	char out[CC_DATE_TIME_TEXT];
+
+	(void)state;
+	assert_int_equal(cc_date_time_text(out, 0), 0);
+	assert_string_equal(out, "1970-01-01T00:00:00Z");
+	assert_int_equal(cc_date_time_text(out, 951782400), 0);
+	assert_string_equal(out, "2000-02-29T00:00:00Z");
+	assert_int_equal(cc_date_time_text(out, 1795348799), 0);
+	assert_string_equal(out, "2026-11-22T11:59:59Z");
+	assert_int_equal(cc_date_time_text(out, -1), 0);
+	assert_string_equal(out, "1969-12-31T23:59:59Z");
+	/* The last second of year 9999 fits; the next does not. */
+	assert_int_equal(cc_date_time_text(out, INT64_C(253402300799)), 0);
+	assert_string_equal(out, "9999-12-31T23:59:59Z");
+	assert_int_equal(cc_date_time_text(out, INT64_C(253402300800)),
+	    CC_ERR_FORMAT);
+	assert_string_equal(out, "");
+	assert_int_equal(cc_date_time_text(out, INT64_MAX), CC_ERR_FORMAT);
+	assert_string_equal(out, "");
+	assert_int_equal(cc_date_time_text(out, INT64_MIN), CC_ERR_FORMAT);
+	assert_int_equal(cc_date_time_text(NULL, 0), CC_ERR_INVALID_ARGUMENT);
+}
+
 int
 main(void)
 {
@@ -388,6 +414,7 @@ main(void)
 		cmocka_unit_test(month_parse_and_format),
 		cmocka_unit_test(format_round_trips),
 		cmocka_unit_test(today_is_a_plausible_utc_date),
+		cmocka_unit_test(time_text_is_rfc3339_utc),
 		cmocka_unit_test(age_counts_completed_years),
 		cmocka_unit_test(age_with_unknown_day_counts_from_the_first),
 		cmocka_unit_test(age_of_leap_day_births),
