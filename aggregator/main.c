@@ -713,11 +713,14 @@ print_list(json_t *list, bool as_json, const char *const *cols, size_t ncols)
 	return EXIT_OK;
 }
 
+/*
+ * Open the store, list its nodes or users and print them (--json: the
+ * array as the API returns it).
+ */
 static int
-cmd_node_list(const struct command *c, struct args *a)
+list_command(const struct command *c, struct args *a, bool users,
+    const char *const *cols, size_t ncols)
 {
-	static const char *const cols[] = { "id", "sector", "enabled",
-	    "last_seen" };
 	struct cc_diag d = { "" };
 	struct cc_agg_store *store = NULL;
 	json_t *list = NULL;
@@ -725,15 +728,25 @@ cmd_node_list(const struct command *c, struct args *a)
 
 	if (open_store(c->name, agg_dir(a->dir), &store) != 0)
 		return EXIT_FAIL;
-	r = cc_auth_node_list(store, false, &list, &d);
+	r = users ? cc_auth_user_list(store, &list, &d) :
+	    cc_auth_node_list(store, false, &list, &d);
 	cc_agg_store_close(store);
 	if (r != 0) {
 		fail_diag(c->name, r, &d);
 		return EXIT_FAIL;
 	}
-	r = print_list(list, a->given[0], cols, 4);
+	r = print_list(list, a->given[0], cols, ncols);
 	json_decref(list);
 	return r;
+}
+
+static int
+cmd_node_list(const struct command *c, struct args *a)
+{
+	static const char *const cols[] = { "id", "sector", "enabled",
+	    "last_seen" };
+
+	return list_command(c, a, false, cols, sizeof(cols) / sizeof(cols[0]));
 }
 
 /* ---- users and tokens ------------------------------------------------------ */
@@ -834,22 +847,8 @@ cmd_user_list(const struct command *c, struct args *a)
 {
 	static const char *const cols[] = { "name", "role", "enabled", "created",
 	    "tokens" };
-	struct cc_diag d = { "" };
-	struct cc_agg_store *store = NULL;
-	json_t *list = NULL;
-	int r;
 
-	if (open_store(c->name, agg_dir(a->dir), &store) != 0)
-		return EXIT_FAIL;
-	r = cc_auth_user_list(store, &list, &d);
-	cc_agg_store_close(store);
-	if (r != 0) {
-		fail_diag(c->name, r, &d);
-		return EXIT_FAIL;
-	}
-	r = print_list(list, a->given[0], cols, 5);
-	json_decref(list);
-	return r;
+	return list_command(c, a, true, cols, sizeof(cols) / sizeof(cols[0]));
 }
 
 static int
