@@ -74,6 +74,23 @@ api_query_submit(struct cc_request *req, void *ctx)
 	    "awaiting_approval"));
 }
 
+/* One query of the list: id, title, status, submitted, owner. */
+static int
+api_query_row(json_t **ret_row, sqlite3_stmt *st)
+{
+	char submitted[CC_DATE_TIME_TEXT];
+
+	if (cc_date_time_text(submitted, sqlite3_column_int64(st, 3)) != 0)
+		snprintf(submitted, sizeof(submitted), "1970-01-01T00:00:00Z");
+	*ret_row = json_pack("{s:s?, s:s?, s:s?, s:s, s:s?}",
+	    "id", (const char *)sqlite3_column_text(st, 0),
+	    "title", (const char *)sqlite3_column_text(st, 1),
+	    "status", (const char *)sqlite3_column_text(st, 2),
+	    "submitted", submitted,
+	    "owner", (const char *)sqlite3_column_text(st, 4));
+	return *ret_row != NULL ? 0 : CC_ERR_ALLOC;
+}
+
 static void
 api_query_list(struct cc_request *req, void *ctx)
 {
@@ -81,10 +98,8 @@ api_query_list(struct cc_request *req, void *ctx)
 	const struct cc_caller *caller = cc_request_caller(req);
 	struct cc_diag diag = { "" };
 	sqlite3_stmt *st = NULL;
-	json_t *list = NULL, *item;
-	char submitted[32];
-	time_t t;
-	int r, rc;
+	json_t *list = NULL;
+	int r;
 	bool all = api_query_sees_all(caller);
 
 	r = cc_agg_store_prepare(app->store, &st, all ?
@@ -100,35 +115,14 @@ api_query_list(struct cc_request *req, void *ctx)
 		r = cc_agg_store_fail(app->store, &diag);
 		goto fail;
 	}
-	if ((list = json_array()) == NULL) {
-		r = CC_ERR_ALLOC;
+	if ((r = cc_agg_store_rows(app->store, st, api_query_row, &list,
+	    &diag)) != 0)
 		goto fail;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		t = (time_t)sqlite3_column_int64(st, 3);
-		if (cc_date_time_text(submitted, t) != 0)
-			snprintf(submitted, sizeof(submitted), "1970-01-01T00:00:00Z");
-		item = json_pack("{s:s?, s:s?, s:s?, s:s, s:s?}",
-		    "id", (const char *)sqlite3_column_text(st, 0),
-		    "title", (const char *)sqlite3_column_text(st, 1),
-		    "status", (const char *)sqlite3_column_text(st, 2),
-		    "submitted", submitted,
-		    "owner", (const char *)sqlite3_column_text(st, 4));
-		if (item == NULL || json_array_append_new(list, item) != 0) {
-			r = CC_ERR_ALLOC;
-			goto fail;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		r = cc_agg_store_fail(app->store, &diag);
-		goto fail;
-	}
 	sqlite3_finalize(st);
 	cc_reply_json(req, 200, json_pack("{s:o}", "queries", list));
 	return;
 fail:
 	sqlite3_finalize(st);
-	json_decref(list);
 	cc_reply_cc_error(req, r, &diag);
 }
 

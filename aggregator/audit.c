@@ -489,8 +489,7 @@ cc_audit_list(struct cc_agg_store *store, json_t **ret_entries, int64_t since_se
     size_t limit, struct cc_diag *diag)
 {
 	sqlite3_stmt *st = NULL;
-	json_t *list = NULL, *e = NULL;
-	int r = CC_ERR_INTERNAL, rc;
+	int r = CC_ERR_INTERNAL;
 
 	if (ret_entries != NULL)
 		*ret_entries = NULL;
@@ -498,10 +497,6 @@ cc_audit_list(struct cc_agg_store *store, json_t **ret_entries, int64_t since_se
 		return CC_ERR_INVALID_ARGUMENT;
 	if (limit == 0)
 		limit = CC_AUDIT_LIST_MAX;
-	if ((list = json_array()) == NULL) {
-		r = CC_ERR_ALLOC;
-		goto out;
-	}
 	if ((r = cc_agg_store_prepare(store, &st, "SELECT seq, time, actor, event, "
 	    "detail, prev_hash, hash FROM audit WHERE seq > ? ORDER BY seq "
 	    "LIMIT ?", diag)) != 0)
@@ -511,23 +506,8 @@ cc_audit_list(struct cc_agg_store *store, json_t **ret_entries, int64_t since_se
 		r = cc_agg_store_fail(store, diag);
 		goto out;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((r = list_entry(&e, st)) != 0)
-			goto out;
-		if (json_array_append_new(list, e) != 0) {
-			r = CC_ERR_ALLOC;
-			goto out;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		r = cc_agg_store_fail(store, diag);
-		goto out;
-	}
-	*ret_entries = list;
-	list = NULL;
-	r = 0;
+	r = cc_agg_store_rows(store, st, list_entry, ret_entries, diag);
 out:
 	sqlite3_finalize(st);
-	json_decref(list);
 	return r;
 }

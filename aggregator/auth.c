@@ -830,44 +830,32 @@ cc_auth_user_set_enabled(struct cc_agg_store *s, const char *name, bool enabled,
 	return r;
 }
 
+/* One user of cc_auth_user_list. */
+static int
+auth_user_row(json_t **ret_row, sqlite3_stmt *st)
+{
+	*ret_row = json_pack("{s:s?,s:s?,s:b,s:o,s:I}",
+	    "name", (const char *)sqlite3_column_text(st, 0),
+	    "role", (const char *)sqlite3_column_text(st, 1),
+	    "enabled", sqlite3_column_int(st, 2) == 1,
+	    "created", auth_json_time(st, 3),
+	    "tokens", (json_int_t)sqlite3_column_int64(st, 4));
+	return *ret_row != NULL ? 0 : CC_ERR_ALLOC;
+}
+
 int
 cc_auth_user_list(struct cc_agg_store *s, json_t **ret_users, struct cc_diag *diag)
 {
 	sqlite3_stmt *st = NULL;
-	json_t *list = NULL, *u;
-	int r, rc;
+	int r;
 
 	*ret_users = NULL;
 	if ((r = cc_agg_store_prepare(s, &st, "SELECT name, role, enabled, created, "
 	    "(SELECT count(*) FROM tokens t WHERE t.user = u.name) "
 	    "FROM users u ORDER BY name", diag)) != 0)
 		return r;
-	if ((list = json_array()) == NULL) {
-		r = CC_ERR_ALLOC;
-		goto out;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		u = json_pack("{s:s?,s:s?,s:b,s:o,s:I}",
-		    "name", (const char *)sqlite3_column_text(st, 0),
-		    "role", (const char *)sqlite3_column_text(st, 1),
-		    "enabled", sqlite3_column_int(st, 2) == 1,
-		    "created", auth_json_time(st, 3),
-		    "tokens", (json_int_t)sqlite3_column_int64(st, 4));
-		if (u == NULL || json_array_append_new(list, u) != 0) {
-			r = CC_ERR_ALLOC;
-			goto out;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		r = cc_agg_store_fail(s, diag);
-		goto out;
-	}
-	*ret_users = list;
-	list = NULL;
-	r = 0;
-out:
+	r = cc_agg_store_rows(s, st, auth_user_row, ret_users, diag);
 	sqlite3_finalize(st);
-	json_decref(list);
 	return r;
 }
 
@@ -1002,14 +990,35 @@ cc_auth_node_set_enabled(struct cc_agg_store *s, const char *id, bool enabled,
 	return r;
 }
 
+/* One node of cc_auth_node_list; a catalogue that is not an object is null. */
+static int
+auth_node_row(json_t **ret_row, sqlite3_stmt *st)
+{
+	const char *text = (const char *)sqlite3_column_text(st, 5);
+	json_t *cat;
+
+	cat = text != NULL ? json_loads(text, JSON_REJECT_DUPLICATES, NULL) :
+	    NULL;
+	if (cat != NULL && !json_is_object(cat)) {
+		json_decref(cat);
+		cat = NULL;
+	}
+	*ret_row = json_pack("{s:s?,s:s?,s:b,s:o,s:o,s:o}",
+	    "id", (const char *)sqlite3_column_text(st, 0),
+	    "sector", (const char *)sqlite3_column_text(st, 1),
+	    "enabled", sqlite3_column_int(st, 2) == 1,
+	    "added", auth_json_time(st, 3),
+	    "last_seen", auth_json_time(st, 4),
+	    "catalogue", cat != NULL ? cat : json_null());
+	return *ret_row != NULL ? 0 : CC_ERR_ALLOC;
+}
+
 int
 cc_auth_node_list(struct cc_agg_store *s, bool enabled_only, json_t **ret_nodes,
     struct cc_diag *diag)
 {
 	sqlite3_stmt *st = NULL;
-	json_t *list = NULL, *n, *cat;
-	const char *text;
-	int r, rc;
+	int r;
 
 	*ret_nodes = NULL;
 	if ((r = cc_agg_store_prepare(s, &st, enabled_only ?
@@ -1018,39 +1027,7 @@ cc_auth_node_list(struct cc_agg_store *s, bool enabled_only, json_t **ret_nodes,
 	    "SELECT id, sector, enabled, added, last_seen, catalogue FROM nodes "
 	    "ORDER BY id", diag)) != 0)
 		return r;
-	if ((list = json_array()) == NULL) {
-		r = CC_ERR_ALLOC;
-		goto out;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		text = (const char *)sqlite3_column_text(st, 5);
-		cat = text != NULL ? json_loads(text, JSON_REJECT_DUPLICATES, NULL) :
-		    NULL;
-		if (cat != NULL && !json_is_object(cat)) {
-			json_decref(cat);
-			cat = NULL;
-		}
-		n = json_pack("{s:s?,s:s?,s:b,s:o,s:o,s:o}",
-		    "id", (const char *)sqlite3_column_text(st, 0),
-		    "sector", (const char *)sqlite3_column_text(st, 1),
-		    "enabled", sqlite3_column_int(st, 2) == 1,
-		    "added", auth_json_time(st, 3),
-		    "last_seen", auth_json_time(st, 4),
-		    "catalogue", cat != NULL ? cat : json_null());
-		if (n == NULL || json_array_append_new(list, n) != 0) {
-			r = CC_ERR_ALLOC;
-			goto out;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		r = cc_agg_store_fail(s, diag);
-		goto out;
-	}
-	*ret_nodes = list;
-	list = NULL;
-	r = 0;
-out:
+	r = cc_agg_store_rows(s, st, auth_node_row, ret_nodes, diag);
 	sqlite3_finalize(st);
-	json_decref(list);
 	return r;
 }

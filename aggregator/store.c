@@ -99,6 +99,41 @@ cc_agg_store_fail(struct cc_agg_store *s, struct cc_diag *diag)
 	return CC_ERR_DB;
 }
 
+int
+cc_agg_store_rows(struct cc_agg_store *s, sqlite3_stmt *st,
+    cc_agg_store_row_fn row, json_t **ret_list, struct cc_diag *diag)
+{
+	json_t *list = NULL, *v = NULL;
+	int r = CC_ERR_INTERNAL, rc;
+
+	if (ret_list == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	*ret_list = NULL;
+	if (st == NULL || row == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	if ((list = json_array()) == NULL)
+		return CC_ERR_ALLOC;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((r = row(&v, st)) != 0)
+			goto out;
+		/* append_new takes v, also when it fails. */
+		if (json_array_append_new(list, v) != 0) {
+			r = CC_ERR_ALLOC;
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		r = cc_agg_store_fail(s, diag);
+		goto out;
+	}
+	*ret_list = list;
+	list = NULL;
+	r = 0;
+out:
+	json_decref(list);
+	return r;
+}
+
 static int
 store_exec(struct cc_agg_store *s, const char *sql, struct cc_diag *diag)
 {

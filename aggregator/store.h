@@ -27,6 +27,7 @@
 
 #include <stdbool.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "protocol/error.h"
@@ -59,5 +60,20 @@ int cc_agg_store_prepare(struct cc_agg_store *s, sqlite3_stmt **ret_stmt,
     const char *sql, struct cc_diag *diag);
 /* Fill diag with the connection's last error and return CC_ERR_DB. */
 int cc_agg_store_fail(struct cc_agg_store *s, struct cc_diag *diag);
+
+/*
+ * Make the JSON value of the current row of st: 0 and a new *ret_row, or
+ * an error (CC_ERR_ALLOC when a JSON value cannot be made).
+ */
+typedef int (*cc_agg_store_row_fn)(json_t **ret_row, sqlite3_stmt *st);
+
+/*
+ * Step the prepared and bound st to its end and collect row()'s value of
+ * each row in a new JSON array *ret_list (the caller decrefs it and still
+ * finalizes st). The first error of row() is returned; a step that fails
+ * is CC_ERR_DB with SQLite's message in diag.
+ */
+int cc_agg_store_rows(struct cc_agg_store *s, sqlite3_stmt *st,
+    cc_agg_store_row_fn row, json_t **ret_list, struct cc_diag *diag);
 
 #endif

@@ -143,6 +143,61 @@ transactions_roll_back(void **state)
 	cc_agg_store_close(s);
 }
 
+static int
+row_value(json_t **ret_row, sqlite3_stmt *st)
+{
+	if (sqlite3_column_int(st, 0) == 13)
+		return CC_ERR_FORMAT;
+	*ret_row = json_integer(sqlite3_column_int64(st, 0));
+	return *ret_row != NULL ? 0 : CC_ERR_ALLOC;
+}
+
+static void
+rows_collect_json_and_stop_at_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct cc_agg_store *s = NULL;
+	struct cc_diag d = { "" };
+	sqlite3_stmt *st = NULL;
+	json_t *list = (json_t *)&d;
+
+	assert_int_equal(cc_agg_store_open(&s, f->path, true, &d), 0);
+	/* Every row, in order. */
+	assert_int_equal(cc_agg_store_prepare(s, &st, "SELECT value FROM "
+	    "json_each('[3, 1, 2]')", &d), 0);
+	assert_int_equal(cc_agg_store_rows(s, st, row_value, &list, &d), 0);
+	assert_int_equal(json_array_size(list), 3);
+	assert_int_equal(json_integer_value(json_array_get(list, 0)), 3);
+	assert_int_equal(json_integer_value(json_array_get(list, 2)), 2);
+	json_decref(list);
+	sqlite3_finalize(st);
+	/* No row: an empty array. */
+	assert_int_equal(cc_agg_store_prepare(s, &st, "SELECT 1 WHERE 0", &d), 0);
+	assert_int_equal(cc_agg_store_rows(s, st, row_value, &list, &d), 0);
+	assert_true(json_is_array(list) && json_array_size(list) == 0);
+	json_decref(list);
+	sqlite3_finalize(st);
+	/* The row function's error, and no list. */
+	assert_int_equal(cc_agg_store_prepare(s, &st, "SELECT value FROM "
+	    "json_each('[1, 13, 2]')", &d), 0);
+	assert_int_equal(cc_agg_store_rows(s, st, row_value, &list, &d),
+	    CC_ERR_FORMAT);
+	assert_null(list);
+	sqlite3_finalize(st);
+	/* A step that fails is CC_ERR_DB with SQLite's words. */
+	assert_int_equal(cc_agg_store_prepare(s, &st, "SELECT json_extract("
+	    "value, '$') FROM json_each('[1]') UNION ALL SELECT json('{')",
+	    &d), 0);
+	assert_int_equal(cc_agg_store_rows(s, st, row_value, &list, &d),
+	    CC_ERR_DB);
+	assert_null(list);
+	assert_non_null(strstr(d.text, "database:"));
+	sqlite3_finalize(st);
+	assert_int_equal(cc_agg_store_rows(s, NULL, row_value, &list, &d),
+	    CC_ERR_INVALID_ARGUMENT);
+	cc_agg_store_close(s);
+}
+
 int
 main(void)
 {
@@ -151,6 +206,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(refuses_other_schema_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(audit_is_append_only_and_foreign_keys_hold, setup, teardown),
 		cmocka_unit_test_setup_teardown(transactions_roll_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(rows_collect_json_and_stop_at_errors, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
