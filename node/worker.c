@@ -753,11 +753,61 @@ status_text(long status, const struct cc_diag *d, char *buf, size_t bufsz)
 	return buf;
 }
 
+/*
+ * The failure reason as it leaves the node. The aggregator refuses a
+ * reason with six or more digits in a row (it could be a personnummer),
+ * and this node's file names (which carry the query id, often with such a
+ * run, and the node's directory layout) mean nothing to the federation: a
+ * word holding a '/' becomes "(file)", and a longer run of digits is
+ * written in groups of three ("record 1 234 567"). The local query log
+ * keeps the reason as it was.
+ */
+static void
+reason_for_aggregator(char *out, size_t cap, const char *reason)
+{
+	size_t o = 0, i, j, end, run;
+
+	for (i = 0; reason[i] != '\0' && o + 1 < cap; ) {
+		if (reason[i] != ' ' && (i == 0 || reason[i - 1] == ' ')) {
+			/* A word: replaced whole if it names a file. */
+			for (end = i; reason[end] != '\0' && reason[end] != ' '; end++)
+				;
+			if (memchr(reason + i, '/', end - i) != NULL) {
+				o += (size_t)snprintf(out + o, cap - o, "(file)%s",
+				    end > i && reason[end - 1] == ':' ? ":" : "");
+				if (o >= cap)
+					o = cap - 1;
+				i = end;
+				continue;
+			}
+		}
+		if (reason[i] >= '0' && reason[i] <= '9') {
+			for (run = 0; reason[i + run] >= '0' && reason[i + run] <= '9';
+			    run++)
+				;
+			for (j = 0; j < run && o + 1 < cap; j++) {
+				if (run >= 6 && j > 0 && (run - j) % 3 == 0) {
+					out[o++] = ' ';
+					if (o + 1 >= cap)
+						break;
+				}
+				out[o++] = reason[i + j];
+			}
+			i += run;
+			continue;
+		}
+		out[o++] = reason[i++];
+	}
+	out[o] = '\0';
+	utf8_cut(out, CC_WORKER_REASON_MAX);
+}
+
 static enum outcome
 report_fail(struct worker *w, const struct cc_worker_task *t, const char *reason)
 {
 	struct cc_diag d = { "" };
 	char path[API_PATH], why[CC_WORKER_REASON_MAX + 1], msg[CC_DIAG_MAX];
+	char sent[CC_WORKER_REASON_MAX + 1];
 	json_t *body;
 	long status = 0;
 	int r;
@@ -767,8 +817,12 @@ report_fail(struct worker *w, const struct cc_worker_task *t, const char *reason
 	if ((r = cc_querylog_failed(w->dir, t->query_id, why, (int64_t)time(NULL),
 	    &d)) != 0)
 		wlog(w, "query %s: cannot write the query log: %s", t->query_id, d.text);
+	reason_for_aggregator(sent, sizeof(sent), reason);
+	if (cc_worker_reason_check(sent, &d) != 0)
+		snprintf(sent, sizeof(sent), "%s cannot go on with this query",
+		    w->cfg->id);
 	snprintf(path, sizeof(path), "/api/v1/node/queries/%s/fail", t->query_id);
-	if ((body = json_pack("{s:s}", "reason", why)) == NULL)
+	if ((body = json_pack("{s:s}", "reason", sent)) == NULL)
 		return OUTCOME_RETRY;
 	r = cc_client_json(w->client, "POST", path, body, REQUEST_TIMEOUT,
 	    &status, NULL, &d);
@@ -779,7 +833,7 @@ report_fail(struct worker *w, const struct cc_worker_task *t, const char *reason
 		return OUTCOME_RETRY;
 	}
 	if (status >= 200 && status <= 299)
-		wlog(w, "query %s: reported failure: %s", t->query_id, why);
+		wlog(w, "query %s: reported failure: %s", t->query_id, sent);
 	else
 		wlog(w, "query %s: the aggregator did not take the failure "
 		    "report: %s", t->query_id, status_text(status, &d, msg,
