@@ -147,13 +147,13 @@ expect_http 422 "a query naming the disabled node" \
 wait "$offline_pid"
 offline_rc=$?
 extra_pids=()
-if [ "$offline_rc" -eq 1 ]; then
+if [ "$offline_rc" -eq 1 ] && [ $((SECONDS - offline_start)) -ge 55 ]; then
   ok "the query with soc offline failed after $((SECONDS - offline_start)) s (deadline 1 minute)"
 else
-  bad "the query with soc offline: crosscount exit $offline_rc, wanted 1"
+  bad "the query with soc offline: crosscount exit $offline_rc after $((SECONDS - offline_start)) s, wanted 1 after the 1-minute deadline"
 fi
 sed 's/^/     /' "$work/offline.err" | tail -2
-check "the failure names soc" grep -qE 'failed: .*\bsoc\b' "$work/offline.err"
+check "the failure is the deadline and names soc" grep -qE 'failed: .*deadline.*\bsoc\b' "$work/offline.err"
 check "the failure names only soc" bash -c '! grep -qE "\b(bup|skola)\b" "$1"' _ "$work/offline.err"
 offline_id=$(sed -nE 's/.*query ([0-9a-f]{32}).*/\1/p' "$work/offline.err" | head -1)
 [ -n "$offline_id" ] && check_query_gone "$offline_id" "offline: nothing of the failed query left on disk"
@@ -318,13 +318,15 @@ fi
 if id=$(stall); then
   ok "query $id stalled at chain 0 hop 1 again"
   b00="$fed/aggregator/batches/$id/0-0.batch"
-  # Flip one bit in the middle of the records (a token, A or B).
+  # Flip the lowest bit of the first byte of an A in the middle of the
+# records: the encoding becomes "negative", never a valid element (SPEC
+# 5.5), so the next node's exact parse refuses the batch.
   python3 - "$b00" <<'PY'
 import struct, sys
 p = sys.argv[1]
 b = bytearray(open(p, "rb").read())
 nrefs, count = struct.unpack(">HI", b[30:36])
-off = 40 + 36 * nrefs + 96 * (count // 2) + 40
+off = 40 + 36 * nrefs + 96 * (count // 2) + 32
 b[off] ^= 0x01
 open(p, "r+b").write(b)
 PY
@@ -334,7 +336,8 @@ PY
   reason=$(status_json "$id" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("reason"))')
   echo "     reason: $reason"
   check "the reason names the node that refused it or the producer" grep -qE '\b(skola|bup)\b' <<<"$reason"
-  check "the reason says what was wrong" grep -qiE 'signature|verif|invalid|refus|element|tamper' <<<"$reason"
+  check "the reason says what was wrong" grep -qiE 'invalid element' <<<"$reason"
+  check "the reason names no file of the node" bash -c '! grep -q / <<<"$1"' _ "$reason"
   check_query_gone "$id" "tampered: nothing of the failed query left on disk"
 else
   kill -CONT "$(member_pid node:skola)" 2>/dev/null
