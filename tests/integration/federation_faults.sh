@@ -75,8 +75,8 @@ PY
 accepted_at_least() { [ "$(accepted_count "$1")" -ge "$2" ]; }
 gone_pid() { ! kill -0 "$1" 2>/dev/null; }
 held_at() { # node id: the node's query log holds the query for a person
-  grep -F "\"query_id\":\"$2\"" "$fed/nodes/$1/queries.log" 2>/dev/null |
-    grep -qF '"decision":"held"'
+  awk -v q="\"query_id\":\"$2\"" 'index($0, q) && index($0, "\"decision\":\"held\"") { f = 1 }
+    END { exit !f }' "$fed/nodes/$1/queries.log" 2>/dev/null
 }
 wait_for() { # seconds command... (polls every 0.1 s)
   local limit=$1 deadline
