@@ -4,6 +4,7 @@
  */
 #include "aggregator/audit.h"
 #include "protocol/date.h"
+#include "protocol/hex.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -55,15 +56,8 @@ event_valid(const char *event, size_t len)
 static bool
 hash_valid(const char *hash, size_t len)
 {
-	size_t i;
-
-	if (len != CC_AUDIT_HASH_HEX - 1)
-		return false;
-	for (i = 0; i < len; i++)
-		if (!((hash[i] >= '0' && hash[i] <= '9') ||
-		    (hash[i] >= 'a' && hash[i] <= 'f')))
-			return false;
-	return true;
+	/* hash is NUL-terminated (SQLite text, C strings). */
+	return len == CC_AUDIT_HASH_HEX - 1 && cc_hex_valid(hash, len);
 }
 
 /* RFC 3339 UTC, whole seconds. */

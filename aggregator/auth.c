@@ -16,6 +16,7 @@
 #include "aggregator/app.h"
 #include "aggregator/audit.h"
 #include "protocol/date.h"
+#include "protocol/hex.h"
 #include "protocol/query.h"
 #include "protocol/sector.h"
 
@@ -80,12 +81,7 @@ cc_auth_username_check(const char *name)
 static bool
 auth_hex64(const char *s)
 {
-	size_t i;
-
-	for (i = 0; i < CC_AUTH_SECRET_HEX; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return s[CC_AUTH_SECRET_HEX] == '\0';
+	return cc_hex_valid(s, CC_AUTH_SECRET_HEX);
 }
 
 /* Only the SHA-256 of a session id or token is ever stored or looked up. */

@@ -54,6 +54,7 @@
 #include "protocol/batch.h"
 #include "protocol/date.h"
 #include "protocol/file.h"
+#include "protocol/hex.h"
 #include "protocol/query.h"
 #include "protocol/sector.h"
 #include "protocol/sign.h"
@@ -173,15 +174,7 @@ static bool coord_commit_busy(struct cc_coordinator *c, const char *qid,
 bool
 cc_coord_id_valid(const char *s)
 {
-	size_t i;
-
-	if (s == NULL)
-		return false;
-	for (i = 0; i < CC_COORD_ID_HEX; i++) {
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	}
-	return s[CC_COORD_ID_HEX] == '\0';
+	return cc_hex_valid(s, CC_COORD_ID_HEX);
 }
 
 static int

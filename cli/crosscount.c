@@ -22,6 +22,7 @@
 
 #include "protocol/client.h"
 #include "protocol/error.h"
+#include "protocol/hex.h"
 #include "protocol/limits.h"
 #include "protocol/query.h"
 
@@ -78,12 +79,7 @@ cli_fail(const char *what, int r, const struct cc_diag *diag)
 static bool
 cli_query_id_valid(const char *id)
 {
-	size_t i;
-
-	for (i = 0; id[i] != '\0'; i++)
-		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
-			return false;
-	return i == 32;
+	return cc_hex_valid(id, 32);
 }
 
 static void

@@ -1,6 +1,7 @@
 /* crosscount-node: the per-query scalar r (querykey.h; SPEC.md 5.4, 7.4). */
 #include "node/querykey.h"
 #include "protocol/file.h"
+#include "protocol/hex.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,14 +21,7 @@
 bool
 cc_querykey_id_valid(const char *s)
 {
-	size_t i;
-
-	if (s == NULL)
-		return false;
-	for (i = 0; i < CC_QUERY_ID_HEX; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return s[CC_QUERY_ID_HEX] == '\0';
+	return cc_hex_valid(s, CC_QUERY_ID_HEX);
 }
 
 int

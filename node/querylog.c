@@ -1,6 +1,7 @@
 /* crosscount-node: the local query log (querylog.h; SPEC.md 7.4, 12.3). */
 #include "node/querylog.h"
 #include "protocol/date.h"
+#include "protocol/hex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -327,14 +328,7 @@ int_field(const json_t *o, const char *key, int64_t lo, int64_t hi,
 static bool
 digest_valid(const char *s)
 {
-	size_t i;
-
-	if (strlen(s) != CC_QUERYLOG_DIGEST_HEX)
-		return false;
-	for (i = 0; i < CC_QUERYLOG_DIGEST_HEX; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
+	return cc_hex_valid(s, CC_QUERYLOG_DIGEST_HEX);
 }
 
 /*

@@ -23,6 +23,7 @@
 #include "protocol/batch.h"
 #include "protocol/client.h"
 #include "protocol/date.h"
+#include "protocol/hex.h"
 #include "protocol/sign.h"
 
 #define PATH_BUF 4096
@@ -128,19 +129,6 @@ parse_time(const char *s, int64_t *ret)
 		return CC_ERR_FORMAT;
 	*ret = (int64_t)t;
 	return 0;
-}
-
-static bool
-hex_valid(const char *s, size_t len)
-{
-	size_t i;
-
-	if (s == NULL || strlen(s) != len)
-		return false;
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
 }
 
 /* Cut s to at most max bytes without splitting a UTF-8 sequence. */
@@ -594,7 +582,7 @@ task_query(struct cc_worker_task *t, const json_t *o, struct cc_diag *diag)
 		return CC_ERR_FORMAT;
 	}
 	y = json_string_value(json_object_get(o, "attribute_key"));
-	if (!hex_valid(y, 2 * CC_ELEMENT_BYTES) ||
+	if (!cc_hex_valid(y, 2 * CC_ELEMENT_BYTES) ||
 	    sodium_hex2bin(t->y_pub, sizeof(t->y_pub), y, 2 * CC_ELEMENT_BYTES,
 	    NULL, NULL, NULL) != 0 || cc_group_element_check(t->y_pub) != 0) {
 		cc_diag_set(diag, "attribute_key: not a valid element (64 hex)");
@@ -680,7 +668,7 @@ cc_worker_task_parse(struct cc_worker_task *ret_task, const json_t *o,
 		memcpy(t->status, s, len + 1);
 		v = json_object_get(o, "result_digest");
 		if (v != NULL && !json_is_null(v)) {
-			if (!hex_valid(json_string_value(v), 64)) {
+			if (!cc_hex_valid(json_string_value(v), 64)) {
 				cc_diag_set(diag, "result_digest: not 64 hex");
 				r = CC_ERR_FORMAT;
 				goto fail;
