@@ -23,7 +23,6 @@
 #define AGG_DEADLINE_MAX 10080      /* a week, in minutes */
 #define AGG_SESSION_HOURS_MAX 168   /* a week */
 #define AGG_PEER_BATCH_MIN 64       /* SPEC 8.5: no batch is smaller */
-#define AGG_TEXT_MAX 16384
 
 enum { SEC_SERVER, SEC_POLICY, SEC_COUNT_ };
 
@@ -383,39 +382,11 @@ cc_agg_config_load(struct cc_agg_config *ret_cfg, const char *dir,
 
 /* ---- the generated file ------------------------------------------------- */
 
-struct agg_text {
-	char buf[AGG_TEXT_MAX];
-	size_t len;
-	bool ok;
-};
-
 static void
-text_add(struct agg_text *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-text_add(struct agg_text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (!t->ok)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(t->buf + t->len, sizeof(t->buf) - t->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(t->buf) - t->len) {
-		t->ok = false;
-		return;
-	}
-	t->len += (size_t)n;
-}
-
-static void
-config_text(struct agg_text *t, const char *cert, const char *key,
+config_text(struct cc_ini_text *t, const char *cert, const char *key,
     const char *ca, uint16_t port)
 {
-	text_add(t,
+	cc_ini_text_add(t,
 "# crosscount aggregator configuration (aggregator.conf)\n"
 "#\n"
 "# Written by `crosscount-aggregator init`; edit it by hand and restart\n"
@@ -440,7 +411,7 @@ config_text(struct agg_text *t, const char *cert, const char *key,
 "# Default 8443.\n"
 "port = %u\n"
 "\n", (unsigned)port);
-	text_add(t,
+	cc_ini_text_add(t,
 "# TLS files (PEM). Relative paths are relative to this directory.\n"
 "#   cert  the aggregator's server certificate (chain), from the\n"
 "#         federation PKI (deploy/pki server DIR NAME)\n"
@@ -458,7 +429,7 @@ config_text(struct agg_text *t, const char *cert, const char *key,
 	    cert != NULL ? "" : "# ", cert != NULL ? cert : "server.crt",
 	    key != NULL ? "" : "# ", key != NULL ? key : "server.key",
 	    ca != NULL ? "" : "# ", ca != NULL ? ca : "ca.crt");
-	text_add(t,
+	cc_ini_text_add(t,
 "[policy]\n"
 "# The federation policy (SPEC 7.2): what a query may ask for.\n"
 "#\n"
@@ -524,7 +495,7 @@ int
 cc_agg_config_write_new(const char *dir, const char *cert, const char *key,
     const char *ca, uint16_t port, struct cc_diag *diag)
 {
-	struct agg_text *t = NULL;
+	struct cc_ini_text *t = NULL;
 	char path[CC_AGG_PATH_MAX];
 	int r = CC_ERR_INTERNAL, n;
 

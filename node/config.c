@@ -578,40 +578,11 @@ cc_node_config_load(struct cc_node_config *ret_cfg, const char *path,
 
 /* ---- the generated file ------------------------------------------------- */
 
-/* Appends to a fixed text buffer; *ok turns false if it would not fit. */
-struct cfg_text {
-	char buf[16384];
-	size_t len;
-	bool ok;
-};
-
 static void
-text_add(struct cfg_text *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-text_add(struct cfg_text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (!t->ok)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(t->buf + t->len, sizeof(t->buf) - t->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(t->buf) - t->len) {
-		t->ok = false;
-		return;
-	}
-	t->len += (size_t)n;
-}
-
-static void
-config_text(struct cfg_text *t, const char *id, enum cc_sector sector,
+config_text(struct cc_ini_text *t, const char *id, enum cc_sector sector,
     const char *url)
 {
-	text_add(t,
+	cc_ini_text_add(t,
 "# crosscount node configuration (node.conf)\n"
 "#\n"
 "# Written when this node was set up; edit it by hand. The node reads it\n"
@@ -639,7 +610,7 @@ config_text(struct cfg_text *t, const char *id, enum cc_sector sector,
 "# Required.\n"
 "sector = %s\n"
 "\n", id, cc_sector_name(sector));
-	text_add(t,
+	cc_ini_text_add(t,
 "[aggregator]\n"
 "# Address of the federation's aggregator, given by the federation's\n"
 "# operator. Only https:// addresses are accepted. No default.\n"
@@ -662,7 +633,7 @@ config_text(struct cfg_text *t, const char *id, enum cc_sector sector,
 "\n",
 	    url != NULL ? "" : "# ",
 	    url != NULL ? url : "https://aggregator.example.se");
-	text_add(t,
+	cc_ini_text_add(t,
 "[import]\n"
 "# Character encoding of the CSV exports: auto (UTF-8 with or without a\n"
 "# byte order mark, otherwise Windows-1252, the usual Excel export\n"
@@ -694,7 +665,7 @@ config_text(struct cfg_text *t, const char *id, enum cc_sector sector,
 "column.end_date = end_date\n"
 "column.unit = unit\n"
 "\n");
-	text_add(t,
+	cc_ini_text_add(t,
 "[policy]\n"
 "# manual: every query waits until an admin of this agency approves it;\n"
 "# auto: a query that passes the rules below runs without asking.\n"
@@ -731,7 +702,7 @@ int
 cc_node_config_write_new(const char *path, const char *id,
     enum cc_sector sector, const char *aggregator_url, struct cc_diag *diag)
 {
-	struct cfg_text *t = NULL;
+	struct cc_ini_text *t = NULL;
 	char msg[CFG_MSG_MAX];
 	int r = CC_ERR_INTERNAL;
 

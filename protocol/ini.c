@@ -440,3 +440,21 @@ cc_ini_value_error(const struct cc_ini *ini, const struct cc_ini_entry *e,
 	    msg, e->comment_char ? " (comments go on their own line)" : "");
 	return CC_ERR_CONFIG;
 }
+
+void
+cc_ini_text_add(struct cc_ini_text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (t == NULL || !t->ok)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(t->buf + t->len, sizeof(t->buf) - t->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(t->buf) - t->len) {
+		t->ok = false;
+		return;
+	}
+	t->len += (size_t)n;
+}

@@ -119,4 +119,20 @@ size_t cc_ini_split_list(char *s, char **items, size_t max, bool *ret_over,
 /* true if s holds no control character other than tab (and no DEL). */
 bool cc_ini_no_controls(const char *s);
 
+/*
+ * The text of a generated configuration file (node.conf, aggregator.conf),
+ * built in a fixed buffer: set ok = true first; an addition that does not
+ * fit turns ok false and every later one is ignored, so the caller checks
+ * ok once at the end.
+ */
+#define CC_INI_TEXT_MAX 16384
+struct cc_ini_text {
+	char buf[CC_INI_TEXT_MAX];
+	size_t len;
+	bool ok;
+};
+
+void cc_ini_text_add(struct cc_ini_text *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #endif

@@ -350,6 +350,36 @@ lists_and_text(void **state)
 	assert_false(cc_ini_no_controls("\x01"));
 }
 
+static void
+text_adds_until_it_does_not_fit(void **state)
+{
+	struct cc_ini_text *t = calloc(1, sizeof(*t));
+	char big[CC_INI_TEXT_MAX];
+
+	(void)state;
+	assert_non_null(t);
+	t->ok = true;
+	cc_ini_text_add(t, "id = %s\n", "skola");
+	cc_ini_text_add(t, "port = %u\n", 8443u);
+	assert_true(t->ok);
+	assert_int_equal(t->len, strlen("id = skola\nport = 8443\n"));
+	assert_string_equal(t->buf, "id = skola\nport = 8443\n");
+	/* Exactly what fits (with the NUL) still fits... */
+	memset(big, 'x', sizeof(big));
+	big[CC_INI_TEXT_MAX - 1 - t->len] = '\0';
+	cc_ini_text_add(t, "%s", big);
+	assert_true(t->ok);
+	assert_int_equal(t->len, CC_INI_TEXT_MAX - 1);
+	/* ...one more byte does not, and nothing after that is added. */
+	cc_ini_text_add(t, "a");
+	assert_false(t->ok);
+	cc_ini_text_add(t, "%s", "");
+	assert_false(t->ok);
+	assert_int_equal(t->len, CC_INI_TEXT_MAX - 1);
+	cc_ini_text_add(NULL, "x");
+	free(t);
+}
+
 int
 main(void)
 {
@@ -361,6 +391,7 @@ main(void)
 		cmocka_unit_test(value_errors_and_comment_hint),
 		cmocka_unit_test(whole_numbers),
 		cmocka_unit_test(lists_and_text),
+		cmocka_unit_test(text_adds_until_it_does_not_fit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
