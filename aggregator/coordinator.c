@@ -1332,14 +1332,36 @@ out:
 /* ------------------------------------------------------------------ */
 /* Tasks and long polls */
 
+/*
+ * What a task carries of a stored query document: the document as JSON
+ * (*ret_query, new) and its node list (*ret_nodes, new). False if the
+ * document does not parse, which it did when it was stored; the task is
+ * then left out.
+ */
+static bool
+coord_task_query(const char *doc, json_t **ret_query, json_t **ret_nodes)
+{
+	struct cc_query *q = NULL;
+
+	*ret_query = NULL;
+	*ret_nodes = NULL;
+	if (cc_query_parse(&q, doc, strlen(doc), NULL) != 0 ||
+	    (*ret_query = json_loads(doc, 0, NULL)) == NULL) {
+		cc_query_free(q);
+		return false;
+	}
+	*ret_nodes = coord_nodes_json(q);
+	cc_query_free(q);
+	return true;
+}
+
 static int
 coord_tasks_approve(struct cc_coordinator *c, const char *node, time_t now,
     json_t *tasks, struct cc_diag *diag)
 {
 	sqlite3_stmt *st = NULL;
 	const char *qid, *owner, *doc;
-	struct cc_query *q = NULL;
-	json_t *query = NULL;
+	json_t *query = NULL, *nodes;
 	int r, rc;
 
 	if ((r = coord_prepare(c, &st, diag, "SELECT q.id, q.owner, q.document, "
@@ -1355,23 +1377,16 @@ coord_tasks_approve(struct cc_coordinator *c, const char *node, time_t now,
 			continue;
 		if (!coord_offer_due(c, node, qid, false, 0, 0, now))
 			continue;
-		if (cc_query_parse(&q, doc, strlen(doc), NULL) != 0 ||
-		    (query = json_loads(doc, 0, NULL)) == NULL) {
-			cc_query_free(q);
-			q = NULL;
+		if (!coord_task_query(doc, &query, &nodes))
 			continue;
-		}
 		if (json_array_append_new(tasks, json_pack("{s:s, s:s, s:O, s:s, "
 		    "s:o, s:o, s:s}", "kind", "approve", "query_id", qid,
 		    "query", query, "owner", owner, "deadline",
 		    coord_json_time((time_t)sqlite3_column_int64(st, 3)),
-		    "nodes", coord_nodes_json(q), "attribute_key",
-		    c->attribute_key)) != 0)
+		    "nodes", nodes, "attribute_key", c->attribute_key)) != 0)
 			r = CC_ERR_ALLOC;
 		json_decref(query);
 		query = NULL;
-		cc_query_free(q);
-		q = NULL;
 		if (r != 0)
 			goto out;
 	}
@@ -1388,8 +1403,7 @@ coord_tasks_step(struct cc_coordinator *c, const char *node, time_t now,
 {
 	sqlite3_stmt *st = NULL;
 	const char *qid, *doc;
-	struct cc_query *q = NULL;
-	json_t *query = NULL;
+	json_t *query = NULL, *nodes;
 	char path[CC_AGG_PATH_MAX];
 	struct stat sb;
 	unsigned chain, hop;
@@ -1418,24 +1432,18 @@ coord_tasks_step(struct cc_coordinator *c, const char *node, time_t now,
 				continue;  /* cannot happen: accepted input */
 			input = (json_int_t)sb.st_size;
 		}
-		if (cc_query_parse(&q, doc, strlen(doc), NULL) != 0 ||
-		    (query = json_loads(doc, 0, NULL)) == NULL) {
-			cc_query_free(q);
-			q = NULL;
+		if (!coord_task_query(doc, &query, &nodes))
 			continue;
-		}
 		if (json_array_append_new(tasks, json_pack("{s:s, s:s, s:I, s:I, "
 		    "s:o, s:O, s:s, s:o, s:I}", "kind", "step", "query_id", qid,
 		    "chain", (json_int_t)chain, "hop", (json_int_t)hop,
-		    "nodes", coord_nodes_json(q), "query", query,
+		    "nodes", nodes, "query", query,
 		    "attribute_key", c->attribute_key, "deadline",
 		    coord_json_time((time_t)sqlite3_column_int64(st, 4)),
 		    "input_size", input)) != 0)
 			r = CC_ERR_ALLOC;
 		json_decref(query);
 		query = NULL;
-		cc_query_free(q);
-		q = NULL;
 		if (r != 0)
 			goto out;
 	}
