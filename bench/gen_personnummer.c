@@ -10,6 +10,7 @@
  * data only: the persons are numbered, not drawn from any register.
  */
 #include <stdint.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,7 +114,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "gen-personnummer: ROWS must be 1..100000000\n");
 		return 2;
 	}
-	rng_state = argc == 3 ? strtoull(argv[2], NULL, 10) : 1;
+	rng_state = 1;
+	if (argc == 3) {
+		errno = 0;
+		rng_state = strtoull(argv[2], &end, 10);
+		if (errno != 0 || end == argv[2] || *end != '\0') {
+			fprintf(stderr, "gen-personnummer: SEED must be a whole "
+			    "number\n");
+			return 2;
+		}
+	}
 	printf("personnummer,category,start_date,end_date,unit\n");
 	for (i = 0; i < rows; i++) {
 		/* 30%: an earlier person again, with another episode. */

@@ -55,11 +55,17 @@ main(int argc, char **argv)
 	struct timespec t0, t1;
 	struct rusage ru;
 	double cpu;
-	double seconds = argc > 1 ? strtod(argv[1], NULL) : 5.0, elapsed;
+	double seconds = 5.0, elapsed;
+	char *end = NULL;
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	uint64_t total = 0;
 	long i;
 
+	if (argc > 1) {
+		seconds = strtod(argv[1], &end);
+		if (end == argv[1] || *end != '\0')
+			return 1;
+	}
 	if (sodium_init() < 0 || n < 1 || !(seconds > 0 && seconds < 600))
 		return 1;
 	if ((w = calloc((size_t)n, sizeof(*w))) == NULL)
