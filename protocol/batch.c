@@ -88,15 +88,15 @@ batch_write_header(struct cc_batch *b)
 	uint8_t *p = b->buf;
 
 	memcpy(p, CC_BATCH_MAGIC, 4);
-	cc_store_u16(p + 4, CC_BATCH_VERSION);
-	cc_store_u16(p + 6, 0);
+	cc_buf_store_u16(p + 4, CC_BATCH_VERSION);
+	cc_buf_store_u16(p + 6, 0);
 	memcpy(p + 8, b->query_id, CC_BATCH_QUERY_ID_BYTES);
-	cc_store_u16(p + 24, b->chain);
-	cc_store_u16(p + 26, b->hop);
-	cc_store_u16(p + 28, b->nodes);
-	cc_store_u16(p + 30, b->nrefs);
-	cc_store_u32(p + 32, b->count);
-	cc_store_u32(p + 36, CC_BATCH_RECORD_BYTES);
+	cc_buf_store_u16(p + 24, b->chain);
+	cc_buf_store_u16(p + 26, b->hop);
+	cc_buf_store_u16(p + 28, b->nodes);
+	cc_buf_store_u16(p + 30, b->nrefs);
+	cc_buf_store_u32(p + 32, b->count);
+	cc_buf_store_u32(p + 36, CC_BATCH_RECORD_BYTES);
 }
 
 /* An empty batch with room for nrefs references and count records. */
@@ -824,9 +824,9 @@ cc_batch_set_trailer(struct cc_batch *b, const uint8_t *cert, size_t cert_len,
 	}
 	p = b->buf + b->body_len;
 	sodium_memzero(p, b->cap - b->body_len);
-	cc_store_u16(p, (uint16_t)cert_len);
+	cc_buf_store_u16(p, (uint16_t)cert_len);
 	memcpy(p + 2, cert, cert_len);
-	cc_store_u16(p + 2 + cert_len, (uint16_t)sig_len);
+	cc_buf_store_u16(p + 2 + cert_len, (uint16_t)sig_len);
 	memcpy(p + 4 + cert_len, sig, sig_len);
 	b->trailer_len = 4 + cert_len + sig_len;
 	return 0;
@@ -847,11 +847,11 @@ cc_batch_trailer(const struct cc_batch *b, const uint8_t **ret_cert,
 		return CC_ERR_STATE;
 	/* Written by set_trailer or checked by batch_validate. */
 	p = b->buf + b->body_len;
-	cert_len = cc_load_u16(p);
+	cert_len = cc_buf_load_u16(p);
 	*ret_cert = p + 2;
 	*ret_cert_len = cert_len;
 	*ret_sig = p + 4 + cert_len;
-	*ret_sig_len = cc_load_u16(p + 2 + cert_len);
+	*ret_sig_len = cc_buf_load_u16(p + 2 + cert_len);
 	return 0;
 }
 

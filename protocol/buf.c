@@ -8,14 +8,14 @@
 #include <sodium.h>
 
 void
-cc_store_u16(uint8_t *p, uint16_t v)
+cc_buf_store_u16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
 }
 
 void
-cc_store_u32(uint8_t *p, uint32_t v)
+cc_buf_store_u32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24);
 	p[1] = (uint8_t)(v >> 16);
@@ -24,29 +24,29 @@ cc_store_u32(uint8_t *p, uint32_t v)
 }
 
 void
-cc_store_u64(uint8_t *p, uint64_t v)
+cc_buf_store_u64(uint8_t *p, uint64_t v)
 {
-	cc_store_u32(p, (uint32_t)(v >> 32));
-	cc_store_u32(p + 4, (uint32_t)v);
+	cc_buf_store_u32(p, (uint32_t)(v >> 32));
+	cc_buf_store_u32(p + 4, (uint32_t)v);
 }
 
 uint16_t
-cc_load_u16(const uint8_t *p)
+cc_buf_load_u16(const uint8_t *p)
 {
 	return (uint16_t)((p[0] << 8) | p[1]);
 }
 
 uint32_t
-cc_load_u32(const uint8_t *p)
+cc_buf_load_u32(const uint8_t *p)
 {
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
 	    ((uint32_t)p[2] << 8) | (uint32_t)p[3];
 }
 
 uint64_t
-cc_load_u64(const uint8_t *p)
+cc_buf_load_u64(const uint8_t *p)
 {
-	return ((uint64_t)cc_load_u32(p) << 32) | cc_load_u32(p + 4);
+	return ((uint64_t)cc_buf_load_u32(p) << 32) | cc_buf_load_u32(p + 4);
 }
 
 void
@@ -117,7 +117,7 @@ cc_reader_u16(struct cc_reader *r, uint16_t *ret_v)
 	*ret_v = 0;
 	if ((rc = cc_reader_ptr(r, 2, &p)) != 0)
 		return rc;
-	*ret_v = cc_load_u16(p);
+	*ret_v = cc_buf_load_u16(p);
 	return 0;
 }
 
@@ -130,7 +130,7 @@ cc_reader_u32(struct cc_reader *r, uint32_t *ret_v)
 	*ret_v = 0;
 	if ((rc = cc_reader_ptr(r, 4, &p)) != 0)
 		return rc;
-	*ret_v = cc_load_u32(p);
+	*ret_v = cc_buf_load_u32(p);
 	return 0;
 }
 
@@ -143,7 +143,7 @@ cc_reader_u64(struct cc_reader *r, uint64_t *ret_v)
 	*ret_v = 0;
 	if ((rc = cc_reader_ptr(r, 8, &p)) != 0)
 		return rc;
-	*ret_v = cc_load_u64(p);
+	*ret_v = cc_buf_load_u64(p);
 	return 0;
 }
 
@@ -292,7 +292,7 @@ cc_buf_put_u16(struct cc_buf *b, uint16_t v)
 {
 	uint8_t p[2];
 
-	cc_store_u16(p, v);
+	cc_buf_store_u16(p, v);
 	return cc_buf_put(b, p, sizeof(p));
 }
 
@@ -301,7 +301,7 @@ cc_buf_put_u32(struct cc_buf *b, uint32_t v)
 {
 	uint8_t p[4];
 
-	cc_store_u32(p, v);
+	cc_buf_store_u32(p, v);
 	return cc_buf_put(b, p, sizeof(p));
 }
 
@@ -310,7 +310,7 @@ cc_buf_put_u64(struct cc_buf *b, uint64_t v)
 {
 	uint8_t p[8];
 
-	cc_store_u64(p, v);
+	cc_buf_store_u64(p, v);
 	return cc_buf_put(b, p, sizeof(p));
 }
 

@@ -69,11 +69,11 @@ int cc_buf_put_string16(struct cc_buf *b, const void *data, size_t n);
 int cc_buf_reserve(struct cc_buf *b, size_t n, uint8_t **ret_p);
 
 /* Big-endian helpers for fixed layouts. */
-void cc_store_u16(uint8_t *p, uint16_t v);
-void cc_store_u32(uint8_t *p, uint32_t v);
-void cc_store_u64(uint8_t *p, uint64_t v);
-uint16_t cc_load_u16(const uint8_t *p);
-uint32_t cc_load_u32(const uint8_t *p);
-uint64_t cc_load_u64(const uint8_t *p);
+void cc_buf_store_u16(uint8_t *p, uint16_t v);
+void cc_buf_store_u32(uint8_t *p, uint32_t v);
+void cc_buf_store_u64(uint8_t *p, uint64_t v);
+uint16_t cc_buf_load_u16(const uint8_t *p);
+uint32_t cc_buf_load_u32(const uint8_t *p);
+uint64_t cc_buf_load_u64(const uint8_t *p);
 
 #endif

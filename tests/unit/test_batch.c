@@ -575,16 +575,16 @@ parser_rejects_bad_elements_and_trailer(void **state)
 	w[body] = 0;
 	w[body + 1] = 0;
 	assert_int_equal(parse(w, len, 64), CC_ERR_FORMAT);
-	cc_store_u16(w + body, CC_LIMIT_CERT_DER + 1);
+	cc_buf_store_u16(w + body, CC_LIMIT_CERT_DER + 1);
 	assert_int_equal(parse(w, len, 64), CC_ERR_LIMIT);
-	cc_store_u16(w + body, (uint16_t)cert_len);
-	cc_store_u16(w + body + 2 + cert_len, 0);
+	cc_buf_store_u16(w + body, (uint16_t)cert_len);
+	cc_buf_store_u16(w + body + 2 + cert_len, 0);
 	assert_int_equal(parse(w, len, 64), CC_ERR_FORMAT);
-	cc_store_u16(w + body + 2 + cert_len, CC_LIMIT_SIGNATURE + 1);
+	cc_buf_store_u16(w + body + 2 + cert_len, CC_LIMIT_SIGNATURE + 1);
 	assert_int_equal(parse(w, len, 64), CC_ERR_LIMIT);
-	cc_store_u16(w + body + 2 + cert_len, 63);
+	cc_buf_store_u16(w + body + 2 + cert_len, 63);
 	assert_int_equal(parse(w, len, 64), CC_ERR_TRAILING_DATA);
-	cc_store_u16(w + body + 2 + cert_len, 64);
+	cc_buf_store_u16(w + body + 2 + cert_len, 64);
 	assert_int_equal(parse(w, len, 64), 0);
 	free(w);
 }

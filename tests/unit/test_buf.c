@@ -154,7 +154,7 @@ writer_grows_across_many_reallocations(void **state)
 	for (i = 0; i < (1u << 18); i++)
 		assert_int_equal(cc_buf_put_u32(b, i), 0);
 	assert_int_equal(cc_buf_len(b), 1u << 20);
-	assert_int_equal(cc_load_u32(cc_buf_data(b) + 4 * 12345), 12345);
+	assert_int_equal(cc_buf_load_u32(cc_buf_data(b) + 4 * 12345), 12345);
 	assert_int_equal(cc_buf_put_u8(b, 0), CC_ERR_LIMIT);
 	cc_buf_free(b);
 }
