@@ -47,20 +47,6 @@ api_node_number(const char *s, size_t max_digits, uint64_t max,
 	return true;
 }
 
-/* The query id parameter (index 0); replies 400 and returns NULL if bad. */
-static const char *
-api_node_query_id(struct cc_request *req)
-{
-	const char *id = cc_request_param(req, 0);
-
-	if (!cc_coord_id_valid(id)) {
-		cc_reply_error(req, 400, "the query id must be 32 lowercase hex "
-		    "characters");
-		return NULL;
-	}
-	return id;
-}
-
 /* Query id, chain and hop of a batch path; replies 400 if bad. */
 static bool
 api_node_step(struct cc_request *req, const char **ret_id,
@@ -68,7 +54,7 @@ api_node_step(struct cc_request *req, const char **ret_id,
 {
 	uint64_t chain, hop;
 
-	if ((*ret_id = api_node_query_id(req)) == NULL)
+	if ((*ret_id = cc_api_query_id_param(req)) == NULL)
 		return false;
 	if (!api_node_number(cc_request_param(req, 1), 2,
 	    CC_LIMIT_QUERY_NODES - 1, &chain) ||
@@ -151,7 +137,7 @@ api_node_decision(struct cc_request *req, void *ctx)
 	bool approve;
 	int r;
 
-	if ((id = api_node_query_id(req)) == NULL ||
+	if ((id = cc_api_query_id_param(req)) == NULL ||
 	    (body = cc_request_json(req)) == NULL)
 		return;
 	if (!api_node_only(req, body, fields))
@@ -275,7 +261,7 @@ api_node_fail(struct cc_request *req, void *ctx)
 	json_t *body;
 	int r;
 
-	if ((id = api_node_query_id(req)) == NULL ||
+	if ((id = cc_api_query_id_param(req)) == NULL ||
 	    (body = cc_request_json(req)) == NULL)
 		return;
 	if (!api_node_only(req, body, fields))

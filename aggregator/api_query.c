@@ -35,9 +35,8 @@ api_query_may_see(const struct cc_caller *caller, const char *owner)
 	    (owner != NULL && strcmp(owner, caller->username) == 0);
 }
 
-/* The {id} path parameter: exactly a query id, else 400 (replied). */
-static const char *
-api_query_id(struct cc_request *req)
+const char *
+cc_api_query_id_param(struct cc_request *req)
 {
 	const char *id = cc_request_param(req, 0);
 
@@ -136,7 +135,7 @@ api_query_get(struct cc_request *req, void *ctx)
 	json_t *doc = NULL;
 	int r;
 
-	if ((id = api_query_id(req)) == NULL)
+	if ((id = cc_api_query_id_param(req)) == NULL)
 		return;
 	if ((r = cc_coord_describe(app->coord, id, &doc, &diag)) != 0) {
 		cc_reply_cc_error(req, r, &diag);
@@ -212,7 +211,7 @@ api_query_result(struct cc_request *req, void *ctx)
 	const char *id;
 	char *text = NULL;
 
-	if ((id = api_query_id(req)) == NULL ||
+	if ((id = cc_api_query_id_param(req)) == NULL ||
 	    !api_query_result_text(req, ctx, id, &text))
 		return;
 	cc_request_add_header(req, "Cache-Control", "no-store");
@@ -229,7 +228,7 @@ api_query_result_csv(struct cc_request *req, void *ctx)
 	size_t len = 0;
 	int r;
 
-	if ((id = api_query_id(req)) == NULL ||
+	if ((id = cc_api_query_id_param(req)) == NULL ||
 	    !api_query_result_text(req, ctx, id, &text))
 		return;
 	table = json_loads(text, JSON_REJECT_DUPLICATES, NULL);

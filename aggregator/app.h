@@ -40,4 +40,10 @@ extern const size_t cc_api_node_nroutes;
 extern const struct cc_route cc_api_audit_routes[];
 extern const size_t cc_api_audit_nroutes;
 
+/*
+ * The {id} path parameter (index 0) of a query or batch route: exactly a
+ * query id (cc_coord_id_valid), else NULL after replying 400.
+ */
+const char *cc_api_query_id_param(struct cc_request *req);
+
 #endif
