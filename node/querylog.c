@@ -38,6 +38,39 @@ cc_querylog_decision_name(enum cc_querylog_decision d)
 	return "?";
 }
 
+/*
+ * Lock the log, waiting at most QUERYLOG_LOCK_WAIT_MS: a stuck or stopped
+ * process holding the lock must not hang an admin's command forever.
+ */
+#define QUERYLOG_LOCK_WAIT_MS 10000
+#define QUERYLOG_LOCK_STEP_MS 50
+
+static int
+querylog_lock(int fd, int op, const char *path, struct cc_diag *diag)
+{
+	const struct timespec step = { 0, QUERYLOG_LOCK_STEP_MS * 1000000L };
+	int waited = 0;
+
+	for (;;) {
+		if (flock(fd, op | LOCK_NB) == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			cc_diag_set(diag, "%s: lock: %s", path, strerror(errno));
+			return CC_ERR_IO;
+		}
+		if (waited >= QUERYLOG_LOCK_WAIT_MS) {
+			cc_diag_set(diag, "%s: another crosscount-node process "
+			    "has held the query log for %d s; try again", path,
+			    QUERYLOG_LOCK_WAIT_MS / 1000);
+			return CC_ERR_TIMEOUT;
+		}
+		nanosleep(&step, NULL);
+		waited += QUERYLOG_LOCK_STEP_MS;
+	}
+}
+
 static int
 log_path(char *out, size_t outsz, const char *dir)
 {
@@ -107,13 +140,8 @@ append(const char *dir, json_t *ev, const char *query_id, int64_t now,
 		r = CC_ERR_IO;
 		goto out;
 	}
-	while (flock(fd, LOCK_EX) != 0) {
-		if (errno != EINTR) {
-			cc_diag_set(diag, "%s: lock: %s", path, strerror(errno));
-			r = CC_ERR_IO;
-			goto out;
-		}
-	}
+	if ((r = querylog_lock(fd, LOCK_EX, path, diag)) != 0)
+		goto out;
 	/* A line torn by a crash must not swallow this event: end it. */
 	if (fstat(fd, &sb) == 0 && sb.st_size > 0 &&
 	    pread(fd, &last, 1, sb.st_size - 1) == 1 && last != '\n') {
@@ -519,13 +547,8 @@ cc_querylog_read(struct cc_querylog **ret_log, const char *dir,
 		r = CC_ERR_IO;
 		goto out;
 	}
-	while (flock(fd, LOCK_SH) != 0) {
-		if (errno != EINTR) {
-			cc_diag_set(diag, "%s: lock: %s", path, strerror(errno));
-			r = CC_ERR_IO;
-			goto out;
-		}
-	}
+	if ((r = querylog_lock(fd, LOCK_SH, path, diag)) != 0)
+		goto out;
 	if ((f = fdopen(fd, "r")) == NULL) {
 		r = CC_ERR_ALLOC;
 		goto out;
