@@ -421,41 +421,32 @@ check_range(void *ctx, size_t begin, size_t end)
 	return 0;
 }
 
-/*
- * SPEC 8.1: validate a whole batch on a span, through the bounded reader
- * only. Cheap structural checks come first; the element checks, which cost
- * a field inversion each, run on every core once the shape is known good.
- */
-static int
-batch_validate(struct batch_view *v, const uint8_t *data, size_t len,
-    uint32_t max_count, struct cc_diag *diag)
+int
+cc_batch_header_parse(struct cc_batch_header *ret_h,
+    const uint8_t bytes[CC_BATCH_HEADER_BYTES], uint32_t max_count,
+    struct cc_diag *diag)
 {
+	struct cc_batch_header h;
 	struct cc_reader rd;
-	struct check_job job;
-	uint8_t magic[4], prev[CC_ATTR_BYTES];
-	uint16_t version, flags, cert_len, sig_len;
+	uint8_t magic[4];
+	uint16_t version, flags;
 	uint32_t record_size;
-	const uint8_t *p;
-	struct cc_attr a;
-	size_t i, refs_len, records_len, elements;
 	int r;
 
-	memset(v, 0, sizeof(*v));
-	memset(prev, 0, sizeof(prev));
-	cc_reader_init(&rd, data, len);
+	memset(ret_h, 0, sizeof(*ret_h));
+	memset(&h, 0, sizeof(h));
+	cc_reader_init(&rd, bytes, CC_BATCH_HEADER_BYTES);
 	if ((r = cc_reader_bytes(&rd, magic, sizeof(magic))) != 0 ||
 	    (r = cc_reader_u16(&rd, &version)) != 0 ||
 	    (r = cc_reader_u16(&rd, &flags)) != 0 ||
-	    (r = cc_reader_bytes(&rd, v->query_id, CC_BATCH_QUERY_ID_BYTES)) != 0 ||
-	    (r = cc_reader_u16(&rd, &v->chain)) != 0 ||
-	    (r = cc_reader_u16(&rd, &v->hop)) != 0 ||
-	    (r = cc_reader_u16(&rd, &v->nodes)) != 0 ||
-	    (r = cc_reader_u16(&rd, &v->nrefs)) != 0 ||
-	    (r = cc_reader_u32(&rd, &v->count)) != 0 ||
-	    (r = cc_reader_u32(&rd, &record_size)) != 0) {
-		cc_diag_set(diag, "batch header truncated");
-		return r;
-	}
+	    (r = cc_reader_bytes(&rd, h.query_id, CC_BATCH_QUERY_ID_BYTES)) != 0 ||
+	    (r = cc_reader_u16(&rd, &h.chain)) != 0 ||
+	    (r = cc_reader_u16(&rd, &h.hop)) != 0 ||
+	    (r = cc_reader_u16(&rd, &h.nodes)) != 0 ||
+	    (r = cc_reader_u16(&rd, &h.nrefs)) != 0 ||
+	    (r = cc_reader_u32(&rd, &h.count)) != 0 ||
+	    (r = cc_reader_u32(&rd, &record_size)) != 0)
+		return CC_ERR_INTERNAL;  /* 40 bytes always hold a header */
 	if (memcmp(magic, CC_BATCH_MAGIC, sizeof(magic)) != 0) {
 		cc_diag_set(diag, "not a crosscount batch (bad magic)");
 		return CC_ERR_FORMAT;
@@ -474,44 +465,87 @@ batch_validate(struct batch_view *v, const uint8_t *data, size_t len,
 		    CC_BATCH_RECORD_BYTES);
 		return CC_ERR_FORMAT;
 	}
-	if (v->nodes == 0 || v->nodes > CC_LIMIT_QUERY_NODES) {
-		cc_diag_set(diag, "%u nodes, expected 1..%u", v->nodes,
+	if (h.nodes == 0 || h.nodes > CC_LIMIT_QUERY_NODES) {
+		cc_diag_set(diag, "%u nodes, expected 1..%u", h.nodes,
 		    CC_LIMIT_QUERY_NODES);
-		return v->nodes == 0 ? CC_ERR_FORMAT : CC_ERR_LIMIT;
+		return h.nodes == 0 ? CC_ERR_FORMAT : CC_ERR_LIMIT;
 	}
-	if (v->chain >= v->nodes || v->hop >= v->nodes) {
-		cc_diag_set(diag, "chain %u hop %u outside %u nodes", v->chain,
-		    v->hop, v->nodes);
+	if (h.chain >= h.nodes || h.hop >= h.nodes) {
+		cc_diag_set(diag, "chain %u hop %u outside %u nodes", h.chain,
+		    h.hop, h.nodes);
 		return CC_ERR_FORMAT;
 	}
-	if (v->nrefs == 0 || v->nrefs > CC_LIMIT_BATCH_REFS) {
+	if (h.nrefs == 0 || h.nrefs > CC_LIMIT_BATCH_REFS) {
 		cc_diag_set(diag, "%u attribute references, expected 1..%u",
-		    v->nrefs, CC_LIMIT_BATCH_REFS);
-		return v->nrefs == 0 ? CC_ERR_FORMAT : CC_ERR_LIMIT;
+		    h.nrefs, CC_LIMIT_BATCH_REFS);
+		return h.nrefs == 0 ? CC_ERR_FORMAT : CC_ERR_LIMIT;
 	}
-	if (v->count > CC_LIMIT_BATCH_ELEMENTS || v->count > max_count) {
-		cc_diag_set(diag, "%u records, at most %u", v->count,
+	if (h.count > CC_LIMIT_BATCH_ELEMENTS || h.count > max_count) {
+		cc_diag_set(diag, "%u records, at most %u", h.count,
 		    max_count < CC_LIMIT_BATCH_ELEMENTS ? max_count :
 		    CC_LIMIT_BATCH_ELEMENTS);
 		return CC_ERR_LIMIT;
 	}
 	/* SPEC 8.5: only padded sizes occur, so nothing else is accepted. */
-	if (cc_batch_padded_size(v->count) != v->count) {
-		cc_diag_set(diag, "%u records is not a padded size", v->count);
+	if (cc_batch_padded_size(h.count) != h.count) {
+		cc_diag_set(diag, "%u records is not a padded size", h.count);
 		return CC_ERR_FORMAT;
 	}
-	refs_len = (size_t)v->nrefs * CC_BATCH_REF_BYTES;
-	records_len = (size_t)v->count * CC_BATCH_RECORD_BYTES;
-	if (batch_body_len(v->nrefs, v->count) == 0)
+	if (batch_body_len(h.nrefs, h.count) == 0)
 		return CC_ERR_LIMIT;
-	if ((r = cc_reader_ptr(&rd, refs_len, &v->refs)) != 0 ||
-	    (r = cc_reader_ptr(&rd, records_len, &v->records)) != 0) {
-		cc_diag_set(diag, "batch truncated: %zu bytes", len);
-		return r;
-	}
-	v->body_len = rd.off;
+	*ret_h = h;
+	return 0;
+}
 
-	/* Trailer: certificate, signature, then nothing. */
+size_t
+cc_batch_body_bytes(const struct cc_batch_header *h)
+{
+	return batch_body_len(h->nrefs, h->count);
+}
+
+int
+cc_batch_refs_validate(const uint8_t *refs, uint16_t nrefs,
+    struct cc_diag *diag)
+{
+	uint8_t prev[CC_ATTR_BYTES];
+	const uint8_t *p;
+	struct cc_attr a;
+	size_t i;
+
+	/* Valid values in strictly ascending order (SPEC 5.6). */
+	memset(prev, 0, sizeof(prev));
+	for (i = 0; i < nrefs; i++) {
+		p = refs + i * CC_BATCH_REF_BYTES;
+		if (cc_attr_decode(&a, p) != 0) {
+			cc_diag_set(diag, "attribute reference %zu: invalid "
+			    "value", i);
+			return CC_ERR_FORMAT;
+		}
+		if (i > 0 && memcmp(prev, p, CC_ATTR_BYTES) >= 0) {
+			cc_diag_set(diag, "attribute reference %zu: out of "
+			    "order", i);
+			return CC_ERR_FORMAT;
+		}
+		memcpy(prev, p, CC_ATTR_BYTES);
+		if (cc_group_element_check(p + CC_ATTR_BYTES) != 0) {
+			cc_diag_set(diag, "attribute reference %zu: invalid "
+			    "element", i);
+			return CC_ERR_POINT;
+		}
+	}
+	return 0;
+}
+
+int
+cc_batch_trailer_validate(const uint8_t *trailer, size_t len,
+    struct cc_diag *diag)
+{
+	struct cc_reader rd;
+	uint16_t cert_len, sig_len;
+	int r;
+
+	/* Certificate, signature, then nothing. */
+	cc_reader_init(&rd, trailer, len);
 	if ((r = cc_reader_u16(&rd, &cert_len)) != 0) {
 		cc_diag_set(diag, "batch trailer truncated");
 		return r;
@@ -540,41 +574,75 @@ batch_validate(struct batch_view *v, const uint8_t *data, size_t len,
 		    cc_reader_remaining(&rd));
 		return r;
 	}
-	v->trailer_len = rd.off - v->body_len;
+	return 0;
+}
 
-	/* References: valid values in strictly ascending order (SPEC 5.6). */
-	for (i = 0; i < v->nrefs; i++) {
-		p = v->refs + i * CC_BATCH_REF_BYTES;
-		if (cc_attr_decode(&a, p) != 0) {
-			cc_diag_set(diag, "attribute reference %zu: invalid "
-			    "value", i);
-			return CC_ERR_FORMAT;
-		}
-		if (i > 0 && memcmp(prev, p, CC_ATTR_BYTES) >= 0) {
-			cc_diag_set(diag, "attribute reference %zu: out of "
-			    "order", i);
-			return CC_ERR_FORMAT;
-		}
-		memcpy(prev, p, CC_ATTR_BYTES);
-		if (cc_group_element_check(p + CC_ATTR_BYTES) != 0) {
-			cc_diag_set(diag, "attribute reference %zu: invalid "
-			    "element", i);
-			return CC_ERR_POINT;
-		}
-	}
+int
+cc_batch_records_validate(const uint8_t *records, size_t count,
+    size_t first_index, struct cc_diag *diag)
+{
+	struct check_job job;
+	size_t i, elements;
+	int r;
 
-	/* SPEC 5.5: every token, A and B a valid non-identity element. */
-	elements = (size_t)v->count * 3;
-	job.base = v->records;
+	/* SPEC 5.5: every token, A and B a valid non-identity element. The
+	 * checks cost a field inversion each: every core takes a share. */
+	if (count > SIZE_MAX / 3)
+		return CC_ERR_LIMIT;
+	elements = count * 3;
+	job.base = records;
 	if ((r = cc_parallel_for(elements, batch_threads(elements),
 	    check_range, &job)) != 0) {
 		for (i = 0; i < elements; i++)
-			if (cc_group_element_check(v->records +
+			if (cc_group_element_check(records +
 			    i * CC_ELEMENT_BYTES) != 0)
 				break;
-		cc_diag_set(diag, "record %zu: invalid element", i / 3);
+		cc_diag_set(diag, "record %zu: invalid element",
+		    first_index + i / 3);
 		return r;
 	}
+	return 0;
+}
+
+/*
+ * SPEC 8.1: validate a whole batch on a span, through the bounded reader
+ * only. Cheap structural checks come first; the element checks run once
+ * the shape is known good.
+ */
+static int
+batch_validate(struct batch_view *v, const uint8_t *data, size_t len,
+    uint32_t max_count, struct cc_diag *diag)
+{
+	struct cc_batch_header h;
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	if (len < CC_BATCH_HEADER_BYTES) {
+		cc_diag_set(diag, "batch header truncated");
+		return CC_ERR_TRUNCATED;
+	}
+	if ((r = cc_batch_header_parse(&h, data, max_count, diag)) != 0)
+		return r;
+	v->body_len = cc_batch_body_bytes(&h);
+	if (len < v->body_len) {
+		cc_diag_set(diag, "batch truncated: %zu bytes", len);
+		return CC_ERR_TRUNCATED;
+	}
+	memcpy(v->query_id, h.query_id, CC_BATCH_QUERY_ID_BYTES);
+	v->chain = h.chain;
+	v->hop = h.hop;
+	v->nodes = h.nodes;
+	v->nrefs = h.nrefs;
+	v->count = h.count;
+	v->refs = data + CC_BATCH_HEADER_BYTES;
+	v->records = v->refs + (size_t)h.nrefs * CC_BATCH_REF_BYTES;
+	v->trailer_len = len - v->body_len;
+	if ((r = cc_batch_trailer_validate(data + v->body_len, v->trailer_len,
+	    diag)) != 0 ||
+	    (r = cc_batch_refs_validate(v->refs, v->nrefs, diag)) != 0 ||
+	    (r = cc_batch_records_validate(v->records, v->count, 0,
+	    diag)) != 0)
+		return r;
 	return 0;
 }
 
@@ -705,38 +773,53 @@ out:
 }
 
 int
+cc_batch_header_expect(const struct cc_batch_header *h,
+    const uint8_t query_id[CC_BATCH_QUERY_ID_BYTES], uint16_t chain,
+    uint16_t hop, uint16_t nodes, struct cc_diag *diag)
+{
+	/* SPEC 8.6: the header must be the one this step expects. */
+	if (memcmp(h->query_id, query_id, CC_BATCH_QUERY_ID_BYTES) != 0) {
+		cc_diag_set(diag, "batch is for another query");
+		return CC_ERR_FORMAT;
+	}
+	if (h->nodes != nodes) {
+		cc_diag_set(diag, "batch names %u nodes, expected %u",
+		    h->nodes, nodes);
+		return CC_ERR_FORMAT;
+	}
+	if (h->chain != chain) {
+		cc_diag_set(diag, "batch is chain %u, expected %u", h->chain,
+		    chain);
+		return CC_ERR_FORMAT;
+	}
+	if (h->hop != hop) {
+		cc_diag_set(diag, "batch is hop %u, expected %u", h->hop, hop);
+		return CC_ERR_FORMAT;
+	}
+	return 0;
+}
+
+int
 cc_batch_check_header(const struct cc_batch *b,
     const uint8_t query_id[CC_BATCH_QUERY_ID_BYTES], uint16_t chain,
     uint16_t hop, uint16_t nodes, const struct cc_attr_shape *shape,
     struct cc_diag *diag)
 {
+	struct cc_batch_header h;
 	int r;
 
 	if (b == NULL || query_id == NULL || shape == NULL)
 		return CC_ERR_INVALID_ARGUMENT;
-	/* SPEC 8.6: the header must be the one this step expects. */
-	if (memcmp(b->query_id, query_id, CC_BATCH_QUERY_ID_BYTES) != 0) {
-		cc_diag_set(diag, "batch is for another query");
-		return CC_ERR_FORMAT;
-	}
-	if (b->nodes != nodes) {
-		cc_diag_set(diag, "batch names %u nodes, expected %u",
-		    b->nodes, nodes);
-		return CC_ERR_FORMAT;
-	}
-	if (b->chain != chain) {
-		cc_diag_set(diag, "batch is chain %u, expected %u", b->chain,
-		    chain);
-		return CC_ERR_FORMAT;
-	}
-	if (b->hop != hop) {
-		cc_diag_set(diag, "batch is hop %u, expected %u", b->hop, hop);
-		return CC_ERR_FORMAT;
-	}
-	if ((r = cc_attr_refs_check(cc_batch_refs(b), b->nrefs, shape,
+	memcpy(h.query_id, b->query_id, CC_BATCH_QUERY_ID_BYTES);
+	h.chain = b->chain;
+	h.hop = b->hop;
+	h.nodes = b->nodes;
+	h.nrefs = b->nrefs;
+	h.count = b->count;
+	if ((r = cc_batch_header_expect(&h, query_id, chain, hop, nodes,
 	    diag)) != 0)
 		return r;
-	return 0;
+	return cc_attr_refs_check(cc_batch_refs(b), b->nrefs, shape, diag);
 }
 
 const uint8_t *
@@ -920,11 +1003,38 @@ open_range(void *ctx, size_t begin, size_t end)
 }
 
 int
+cc_batch_open_records(const uint8_t *records, size_t count,
+    const uint8_t *refs, uint16_t nrefs, const struct cc_seal_key *key,
+    struct cc_attr *ret_attrs, size_t first_index, struct cc_diag *diag)
+{
+	struct open_job job;
+	int r;
+
+	if (records == NULL || refs == NULL || key == NULL ||
+	    ret_attrs == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	memset(ret_attrs, 0, count * sizeof(*ret_attrs));
+	job.records = records;
+	job.refs = refs;
+	job.nrefs = nrefs;
+	job.key = key;
+	job.attrs = ret_attrs;
+	atomic_init(&job.first_bad, SIZE_MAX);
+	if ((r = cc_parallel_for(count, batch_threads(count), open_range,
+	    &job)) != 0) {
+		cc_diag_set(diag, "record %zu: attribute block opens to no "
+		    "reference", first_index + atomic_load(&job.first_bad));
+		sodium_memzero(ret_attrs, count * sizeof(*ret_attrs));
+		return r;
+	}
+	return 0;
+}
+
+int
 cc_batch_open(const struct cc_batch *b, const struct cc_seal_key *key,
     const struct cc_attr_shape *shape, struct cc_attr *ret_attrs,
     struct cc_diag *diag)
 {
-	struct open_job job;
 	int r;
 
 	if (b == NULL || key == NULL || shape == NULL || ret_attrs == NULL)
@@ -933,18 +1043,6 @@ cc_batch_open(const struct cc_batch *b, const struct cc_seal_key *key,
 	if ((r = cc_attr_refs_check(cc_batch_refs(b), b->nrefs, shape,
 	    diag)) != 0)
 		return r;
-	job.records = cc_batch_records(b);
-	job.refs = cc_batch_refs(b);
-	job.nrefs = b->nrefs;
-	job.key = key;
-	job.attrs = ret_attrs;
-	atomic_init(&job.first_bad, SIZE_MAX);
-	if ((r = cc_parallel_for(b->count, batch_threads(b->count), open_range,
-	    &job)) != 0) {
-		cc_diag_set(diag, "record %zu: attribute block opens to no "
-		    "reference", atomic_load(&job.first_bad));
-		memset(ret_attrs, 0, (size_t)b->count * sizeof(*ret_attrs));
-		return r;
-	}
-	return 0;
+	return cc_batch_open_records(cc_batch_records(b), b->count,
+	    cc_batch_refs(b), b->nrefs, key, ret_attrs, 0, diag);
 }

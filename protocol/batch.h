@@ -129,6 +129,39 @@ int cc_batch_read_file(struct cc_batch **ret_batch, const char *path,
 void cc_batch_free(struct cc_batch *b);
 
 /*
+ * The pieces of the exact parse (SPEC 8.1), for a reader that does not
+ * hold a whole batch at once (batch_stream.h). cc_batch_parse is exactly
+ * these, in this order on one span: header, trailer, references, records.
+ */
+struct cc_batch_header {
+	uint8_t query_id[CC_BATCH_QUERY_ID_BYTES];
+	uint16_t chain, hop, nodes, nrefs;
+	uint32_t count;
+};
+
+/* The 40 header bytes: every field within its rule (see cc_batch_parse). */
+int cc_batch_header_parse(struct cc_batch_header *ret_h,
+    const uint8_t bytes[CC_BATCH_HEADER_BYTES], uint32_t max_count,
+    struct cc_diag *diag);
+/* Header, references and records: the bytes D covers. */
+size_t cc_batch_body_bytes(const struct cc_batch_header *h);
+/* nrefs entries: values valid and strictly ascending, elements valid. */
+int cc_batch_refs_validate(const uint8_t *refs, uint16_t nrefs,
+    struct cc_diag *diag);
+/* Exactly one trailer in len bytes: lengths within the limits, nothing
+ * after it. */
+int cc_batch_trailer_validate(const uint8_t *trailer, size_t len,
+    struct cc_diag *diag);
+/* count records, every element valid (every core); diag numbers a bad
+ * record from first_index. */
+int cc_batch_records_validate(const uint8_t *records, size_t count,
+    size_t first_index, struct cc_diag *diag);
+/* SPEC 8.6 item 4: query id, nodes, chain and hop equal the step's. */
+int cc_batch_header_expect(const struct cc_batch_header *h,
+    const uint8_t query_id[CC_BATCH_QUERY_ID_BYTES], uint16_t chain,
+    uint16_t hop, uint16_t nodes, struct cc_diag *diag);
+
+/*
  * Check the header against what the receiver expects (SPEC 8.6): query id,
  * chain, hop, nodes, and the reference table against the query's shape
  * (cc_attr_refs_check). CC_ERR_FORMAT with detail otherwise.
@@ -185,5 +218,14 @@ int cc_batch_write_file(const struct cc_batch *b, const char *path,
 int cc_batch_open(const struct cc_batch *b, const struct cc_seal_key *key,
     const struct cc_attr_shape *shape, struct cc_attr *ret_attrs,
     struct cc_diag *diag);
+
+/*
+ * The same on count records (a span of a batch) whose reference table
+ * (refs, nrefs) the caller has checked against the query's shape. diag
+ * numbers a bad record from first_index.
+ */
+int cc_batch_open_records(const uint8_t *records, size_t count,
+    const uint8_t *refs, uint16_t nrefs, const struct cc_seal_key *key,
+    struct cc_attr *ret_attrs, size_t first_index, struct cc_diag *diag);
 
 #endif
