@@ -212,13 +212,23 @@ attr_ref_index(const struct cc_attr *a, const struct cc_attr_shape *shape)
 	return age * sexes + (shape->sex ? (size_t)a->sex - 1 : 0);
 }
 
+/*
+ * SPEC 8.3, built in place. While records are added, a record's token
+ * slot holds its stored element P and the first two bytes of its A slot
+ * the index of its value in the reference table; sealing replaces both.
+ */
+struct cc_batch_origin {
+	struct cc_batch *b;             /* count = room (padded max_n) */
+	struct cc_attr_shape shape;
+	size_t n;                       /* records added */
+	size_t max_n;
+};
+
 struct origin_seal_job {
 	uint8_t *records;
 	const uint8_t *refs;            /* r * M_v for each value */
-	const struct cc_attr *attrs;
 	size_t n;                       /* real records; the rest are dummies */
 	size_t dummy_index;
-	const struct cc_attr_shape *shape;
 	const uint8_t *y_pub;
 };
 
@@ -239,7 +249,7 @@ origin_seal_range(void *ctx, size_t begin, size_t end)
 	for (i = begin; i < end; i++) {
 		rec = job->records + i * CC_BATCH_RECORD_BYTES;
 		if (i < job->n)
-			idx = attr_ref_index(&job->attrs[i], job->shape);
+			idx = cc_buf_load_u16(rec + CC_BATCH_A_OFFSET);
 		else {
 			idx = job->dummy_index;
 			cc_group_element_random(rec + CC_BATCH_TOKEN_OFFSET);
@@ -254,86 +264,135 @@ origin_seal_range(void *ctx, size_t begin, size_t end)
 }
 
 int
-cc_batch_new_origin(struct cc_batch **ret_batch,
+cc_batch_origin_new(struct cc_batch_origin **ret_o,
     const uint8_t query_id[CC_BATCH_QUERY_ID_BYTES], uint16_t chain,
-    uint16_t nodes, const struct cc_attr_shape *shape,
-    const uint8_t *points, const struct cc_attr *attrs, size_t n,
-    const uint8_t s[CC_SCALAR_BYTES], const uint8_t r[CC_SCALAR_BYTES],
-    const uint8_t y_pub[CC_ELEMENT_BYTES], struct cc_diag *diag)
+    uint16_t nodes, const struct cc_attr_shape *shape, size_t max_n,
+    struct cc_diag *diag)
 {
-	struct cc_batch *b = NULL;
-	struct origin_seal_job job;
-	uint8_t t[CC_SCALAR_BYTES], s_inv[CC_SCALAR_BYTES];
-	uint8_t *records;
-	size_t padded, nrefs = 0, i, bad = 0;
-	int ret = CC_ERR_INTERNAL;
+	struct cc_batch_origin *o = NULL;
+	size_t room;
+	int r = CC_ERR_INTERNAL;
 
-	*ret_batch = NULL;
-	if (query_id == NULL || shape == NULL || (n > 0 &&
-	    (points == NULL || attrs == NULL)) || s == NULL || r == NULL ||
-	    y_pub == NULL) {
-		ret = CC_ERR_INVALID_ARGUMENT;
-		goto out;
-	}
+	if (ret_o == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	*ret_o = NULL;
+	if (query_id == NULL || shape == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
 	if (nodes == 0 || nodes > CC_LIMIT_QUERY_NODES || chain >= nodes) {
 		cc_diag_set(diag, "chain %u of %u nodes", chain, nodes);
-		ret = CC_ERR_INVALID_ARGUMENT;
-		goto out;
+		return CC_ERR_INVALID_ARGUMENT;
 	}
 	if (cc_attr_shape_check(shape) != 0) {
 		cc_diag_set(diag, "invalid breakdown shape");
-		ret = CC_ERR_INVALID_ARGUMENT;
-		goto out;
+		return CC_ERR_INVALID_ARGUMENT;
 	}
-	if ((padded = cc_batch_padded_size(n)) == 0) {
-		cc_diag_set(diag, "%zu records, at most %u", n,
+	if ((room = cc_batch_padded_size(max_n)) == 0) {
+		cc_diag_set(diag, "%zu records, at most %u", max_n,
 		    CC_LIMIT_BATCH_ELEMENTS);
-		ret = CC_ERR_LIMIT;
+		return CC_ERR_LIMIT;
+	}
+	if ((o = calloc(1, sizeof(*o))) == NULL) {
+		r = CC_ERR_ALLOC;
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		if (cc_attr_in_shape(&attrs[i], shape) != 0) {
-			cc_diag_set(diag, "record %zu: attribute value outside "
-			    "the query's breakdown", i);
-			ret = CC_ERR_INVALID_ARGUMENT;
-			goto out;
-		}
+	/* calloc'd: pages past the records actually written stay untouched. */
+	if ((r = batch_alloc(&o->b, cc_attr_shape_count(shape), room)) != 0)
+		goto out;
+	memcpy(o->b->query_id, query_id, CC_BATCH_QUERY_ID_BYTES);
+	o->b->chain = chain;
+	o->b->hop = 0;
+	o->b->nodes = nodes;
+	o->shape = *shape;
+	o->max_n = max_n;
+	*ret_o = o;
+	o = NULL;
+	r = 0;
+out:
+	cc_batch_origin_free(o);
+	return r;
+}
+
+int
+cc_batch_origin_add(struct cc_batch_origin *o,
+    const uint8_t p[CC_ELEMENT_BYTES], const struct cc_attr *a,
+    struct cc_diag *diag)
+{
+	uint8_t *rec;
+
+	if (o == NULL || o->b == NULL || p == NULL || a == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	if (o->n == o->max_n) {
+		cc_diag_set(diag, "more than the %zu records announced",
+		    o->max_n);
+		return CC_ERR_LIMIT;
 	}
+	if (cc_attr_in_shape(a, &o->shape) != 0) {
+		cc_diag_set(diag, "record %zu: attribute value outside the "
+		    "query's breakdown", o->n);
+		return CC_ERR_INVALID_ARGUMENT;
+	}
+	rec = batch_records_mut(o->b) + o->n * CC_BATCH_RECORD_BYTES;
+	memcpy(rec + CC_BATCH_TOKEN_OFFSET, p, CC_ELEMENT_BYTES);
+	/* At most CC_LIMIT_BATCH_REFS values: the index fits in a u16. */
+	cc_buf_store_u16(rec + CC_BATCH_A_OFFSET,
+	    (uint16_t)attr_ref_index(a, &o->shape));
+	o->n++;
+	return 0;
+}
+
+size_t
+cc_batch_origin_count(const struct cc_batch_origin *o)
+{
+	return o != NULL ? o->n : 0;
+}
+
+int
+cc_batch_origin_finish(struct cc_batch **ret_batch, struct cc_batch_origin *o,
+    const uint8_t s[CC_SCALAR_BYTES], const uint8_t r[CC_SCALAR_BYTES],
+    const uint8_t y_pub[CC_ELEMENT_BYTES], struct cc_diag *diag)
+{
+	struct cc_batch *b;
+	struct origin_seal_job job;
+	uint8_t t[CC_SCALAR_BYTES], s_inv[CC_SCALAR_BYTES];
+	uint8_t *records;
+	size_t padded, nrefs = 0, bad = 0;
+	int ret = CC_ERR_INTERNAL;
+
+	if (ret_batch == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	*ret_batch = NULL;
+	if (o == NULL || o->b == NULL || s == NULL || r == NULL ||
+	    y_pub == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	b = o->b;
 	if (cc_group_element_check(y_pub) != 0) {
 		cc_diag_set(diag, "invalid attribute key");
 		ret = CC_ERR_POINT;
 		goto out;
 	}
 	if (cc_group_scalar_check(r) != 0 ||
-	    (ret = cc_group_scalar_invert(s_inv, s)) != 0) {
+	    cc_group_scalar_invert(s_inv, s) != 0) {
 		ret = CC_ERR_SCALAR;
 		goto out;
 	}
 	cc_group_scalar_mul(t, r, s_inv);
-
-	if ((ret = batch_alloc(&b, cc_attr_shape_count(shape), padded)) != 0)
-		goto out;
-	memcpy(b->query_id, query_id, CC_BATCH_QUERY_ID_BYTES);
-	b->chain = chain;
-	b->hop = 0;
-	b->nodes = nodes;
+	/* SPEC 8.5: the padded size of what was added, within the room. */
+	padded = cc_batch_padded_size(o->n);
+	b->count = (uint32_t)padded;
+	b->body_len = batch_body_len(b->nrefs, padded);
 
 	/* SPEC 8.3 step 1: references (v, r*M_v) in reference order. */
 	if ((ret = cc_attr_refs_origin(batch_refs_mut(b), b->nrefs, &nrefs,
-	    shape)) != 0 || nrefs != b->nrefs)
+	    &o->shape)) != 0 || nrefs != b->nrefs)
 		goto out;
 	if ((ret = cc_group_mult_many(batch_refs_mut(b) + CC_ATTR_BYTES,
 	    nrefs, CC_BATCH_REF_BYTES, r, 1, NULL)) != 0)
 		goto out;
 
-	/* Step 2: tokens (r*s^-1)*P = r*H(id). */
+	/* Step 2: tokens (r*s^-1)*P = r*H(id), in place over the P. */
 	records = batch_records_mut(b);
-	for (i = 0; i < n; i++)
-		memcpy(records + i * CC_BATCH_RECORD_BYTES +
-		    CC_BATCH_TOKEN_OFFSET, points + i * CC_ELEMENT_BYTES,
-		    CC_ELEMENT_BYTES);
-	if ((ret = cc_group_mult_many(records + CC_BATCH_TOKEN_OFFSET, n,
-	    CC_BATCH_RECORD_BYTES, t, batch_threads(n), &bad)) != 0) {
+	if ((ret = cc_group_mult_many(records + CC_BATCH_TOKEN_OFFSET, o->n,
+	    CC_BATCH_RECORD_BYTES, t, batch_threads(o->n), &bad)) != 0) {
 		cc_diag_set(diag, "stored element %zu is not valid", bad);
 		goto out;
 	}
@@ -341,10 +400,8 @@ cc_batch_new_origin(struct cc_batch **ret_batch,
 	/* Step 3: sealed attributes; dummies pad to the padded size. */
 	job.records = records;
 	job.refs = batch_refs_mut(b);
-	job.attrs = attrs;
-	job.n = n;
+	job.n = o->n;
 	job.dummy_index = nrefs - 1;
-	job.shape = shape;
 	job.y_pub = y_pub;
 	if ((ret = cc_parallel_for(padded, batch_threads(padded),
 	    origin_seal_range, &job)) != 0)
@@ -354,12 +411,58 @@ cc_batch_new_origin(struct cc_batch **ret_batch,
 	cc_batch_shuffle(b);
 	batch_write_header(b);
 	*ret_batch = b;
-	b = NULL;
+	o->b = NULL;
 	ret = 0;
 out:
 	sodium_memzero(t, sizeof(t));
 	sodium_memzero(s_inv, sizeof(s_inv));
-	cc_batch_free(b);
+	if (ret != 0) {
+		/* Half-built: nothing of it may be used or sent. */
+		cc_batch_free(o->b);
+		o->b = NULL;
+	}
+	return ret;
+}
+
+void
+cc_batch_origin_free(struct cc_batch_origin *o)
+{
+	if (o == NULL)
+		return;
+	cc_batch_free(o->b);
+	sodium_memzero(o, sizeof(*o));
+	free(o);
+}
+
+int
+cc_batch_new_origin(struct cc_batch **ret_batch,
+    const uint8_t query_id[CC_BATCH_QUERY_ID_BYTES], uint16_t chain,
+    uint16_t nodes, const struct cc_attr_shape *shape,
+    const uint8_t *points, const struct cc_attr *attrs, size_t n,
+    const uint8_t s[CC_SCALAR_BYTES], const uint8_t r[CC_SCALAR_BYTES],
+    const uint8_t y_pub[CC_ELEMENT_BYTES], struct cc_diag *diag)
+{
+	struct cc_batch_origin *o = NULL;
+	size_t i;
+	int ret = CC_ERR_INTERNAL;
+
+	*ret_batch = NULL;
+	if (query_id == NULL || shape == NULL || (n > 0 &&
+	    (points == NULL || attrs == NULL)) || s == NULL || r == NULL ||
+	    y_pub == NULL) {
+		ret = CC_ERR_INVALID_ARGUMENT;
+		goto out;
+	}
+	if ((ret = cc_batch_origin_new(&o, query_id, chain, nodes, shape, n,
+	    diag)) != 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if ((ret = cc_batch_origin_add(o, points + i * CC_ELEMENT_BYTES,
+		    &attrs[i], diag)) != 0)
+			goto out;
+	ret = cc_batch_origin_finish(ret_batch, o, s, r, y_pub, diag);
+out:
+	cc_batch_origin_free(o);
 	return ret;
 }
 

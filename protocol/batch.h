@@ -81,6 +81,46 @@ int cc_batch_new_origin(struct cc_batch **ret_batch,
     const uint8_t y_pub[CC_ELEMENT_BYTES], struct cc_diag *diag);
 
 /*
+ * The same origin step built record by record, so that a caller reading
+ * its persons from a store holds them nowhere but in the batch itself
+ * (96 bytes per record; no second array of points and attributes):
+ *
+ *   cc_batch_origin_new     room for max_n records (an upper bound, e.g.
+ *                           a count of the candidates): the buffer for
+ *                           cc_batch_padded_size(max_n) records is
+ *                           allocated zeroed and only the part written is
+ *                           ever touched;
+ *   cc_batch_origin_add     one record: its at-rest element P and its
+ *                           real attribute value (within the shape);
+ *                           CC_ERR_LIMIT past max_n;
+ *   cc_batch_origin_finish  SPEC 8.3 steps 1-4 on the n records added:
+ *                           pad to cc_batch_padded_size(n) with dummies,
+ *                           references, tokens, sealing, shuffle. The
+ *                           batch is unsigned (sign.h); on failure the
+ *                           builder holds nothing and can only be freed.
+ *   cc_batch_origin_free    wipes (the points are secrets) and frees;
+ *                           NULL is allowed.
+ *
+ * cc_batch_new_origin is exactly these on its arrays.
+ */
+struct cc_batch_origin;
+
+int cc_batch_origin_new(struct cc_batch_origin **ret_o,
+    const uint8_t query_id[CC_BATCH_QUERY_ID_BYTES], uint16_t chain,
+    uint16_t nodes, const struct cc_attr_shape *shape, size_t max_n,
+    struct cc_diag *diag);
+int cc_batch_origin_add(struct cc_batch_origin *o,
+    const uint8_t p[CC_ELEMENT_BYTES], const struct cc_attr *a,
+    struct cc_diag *diag);
+/* The number of records added so far. */
+size_t cc_batch_origin_count(const struct cc_batch_origin *o);
+int cc_batch_origin_finish(struct cc_batch **ret_batch,
+    struct cc_batch_origin *o, const uint8_t s[CC_SCALAR_BYTES],
+    const uint8_t r[CC_SCALAR_BYTES], const uint8_t y_pub[CC_ELEMENT_BYTES],
+    struct cc_diag *diag);
+void cc_batch_origin_free(struct cc_batch_origin *o);
+
+/*
  * SPEC 8.4: the relay step, in place: multiply every token, A, B and every
  * reference element by r, shuffle the records, hop += 1, drop the trailer
  * (the batch must be signed again). The caller has verified the batch

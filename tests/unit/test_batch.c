@@ -812,6 +812,119 @@ large_batch_on_every_core(void **state)
 	free(opened);
 }
 
+/*
+ * The builder: room for more than is added, records written in place,
+ * the batch padded to what was added; tokens and values as SPEC 8.3.
+ */
+static void
+origin_builder(void **state)
+{
+	struct cc_diag d = { { 0 } };
+	struct cc_batch_origin *o = NULL;
+	struct cc_batch *b = NULL, *p = NULL;
+	struct cc_attr a, dummy = { true, 0, 0 }, *opened;
+	const size_t n = 1000;
+	size_t i, counts[7] = { 0 }, got[7] = { 0 }, idx, len, found = 0;
+	uint8_t *points, *tokens, qid[16], r0[32], s_inv[32], t[32];
+	const uint8_t *wire, *rec;
+
+	(void)state;
+	points = malloc(n * 32);
+	tokens = malloc(n * 32);
+	opened = calloc(1024, sizeof(*opened));
+	assert_non_null(points);
+	assert_non_null(tokens);
+	assert_non_null(opened);
+	memset(qid, 9, sizeof(qid));
+	cc_group_scalar_random(r0);
+	assert_int_equal(cc_group_scalar_invert(s_inv, fed->s[0]), 0);
+	cc_group_scalar_mul(t, r0, s_inv);
+	assert_int_equal(cc_batch_origin_new(&o, qid, 0, 2, &shape, 3000, &d), 0);
+	for (i = 0; i < n; i++) {
+		cc_group_element_random(points + 32 * i);
+		assert_int_equal(cc_group_mult(tokens + 32 * i, t,
+		    points + 32 * i), 0);
+		a.dummy = false;
+		a.age_band = (uint8_t)(i % 3);
+		a.sex = (uint8_t)(1 + i % 2);
+		counts[(i % 3) * 2 + i % 2]++;
+		assert_int_equal(cc_batch_origin_add(o, points + 32 * i, &a, &d),
+		    0);
+	}
+	/* Only real values within the shape. */
+	assert_int_equal(cc_batch_origin_add(o, points, &dummy, &d),
+	    CC_ERR_INVALID_ARGUMENT);
+	a.age_band = 3;
+	assert_int_equal(cc_batch_origin_add(o, points, &a, &d),
+	    CC_ERR_INVALID_ARGUMENT);
+	assert_int_equal(cc_batch_origin_count(o), n);
+	assert_int_equal(cc_batch_origin_finish(&b, o, fed->s[0], r0,
+	    fed->y_pub, &d), 0);
+	/* Padded for the 1000 added, not the room for 3000. */
+	assert_int_equal(cc_batch_count(b), 1024);
+	assert_int_equal(cc_batch_hop(b), 0);
+	assert_int_equal(cc_batch_chain(b), 0);
+	assert_int_equal(cc_batch_nodes(b), 2);
+	/* Finished: the builder holds nothing more. */
+	assert_int_equal(cc_batch_origin_finish(&p, o, fed->s[0], r0,
+	    fed->y_pub, &d), CC_ERR_INVALID_ARGUMENT);
+	assert_null(p);
+	assert_int_equal(cc_batch_origin_add(o, points, &a, &d),
+	    CC_ERR_INVALID_ARGUMENT);
+	cc_batch_origin_free(o);
+	o = NULL;
+	/* Every token is (r*s^-1)*P of one point added. */
+	qsort(tokens, n, 32, cmp32);
+	rec = cc_batch_records(b);
+	for (i = 0; i < 1024; i++)
+		if (bsearch(rec + i * 96, tokens, n, 32, cmp32) != NULL)
+			found++;
+	assert_int_equal(found, n);
+	/* The wire form is exactly that of 1024 records; it opens. */
+	assert_int_equal(cc_sign_batch(b, fed->signer[0], &d), 0);
+	assert_int_equal(cc_batch_serialize(b, &wire, &len), 0);
+	assert_int_equal(cc_batch_parse(&p, wire, len, 1024, &d), 0);
+	assert_int_equal(cc_sign_batch_verify(p, fed->trust, node_ids[0], &d),
+	    0);
+	assert_int_equal(cc_batch_open(p, fed->agg, &shape, opened, &d), 0);
+	for (i = 0; i < 1024; i++) {
+		idx = opened[i].dummy ? 6 :
+		    (size_t)opened[i].age_band * 2 + opened[i].sex - 1;
+		got[idx]++;
+	}
+	for (i = 0; i < 6; i++)
+		assert_int_equal(got[i], counts[i]);
+	assert_int_equal(got[6], 1024 - n);
+	cc_batch_free(p);
+	cc_batch_free(b);
+
+	/* Past the announced number; a failed finish leaves nothing. */
+	assert_int_equal(cc_batch_origin_new(&o, qid, 0, 2, &shape, 1, &d), 0);
+	a.age_band = 0;
+	assert_int_equal(cc_batch_origin_add(o, points, &a, &d), 0);
+	assert_int_equal(cc_batch_origin_add(o, points + 32, &a, &d),
+	    CC_ERR_LIMIT);
+	memset(t, 0, sizeof(t));
+	b = (struct cc_batch *)1;
+	assert_int_equal(cc_batch_origin_finish(&b, o, fed->s[0], r0, t, &d),
+	    CC_ERR_POINT);
+	assert_null(b);
+	assert_int_equal(cc_batch_origin_finish(&b, o, fed->s[0], r0,
+	    fed->y_pub, &d), CC_ERR_INVALID_ARGUMENT);
+	cc_batch_origin_free(o);
+	/* Arguments. */
+	assert_int_equal(cc_batch_origin_new(&o, qid, 2, 2, &shape, 1, &d),
+	    CC_ERR_INVALID_ARGUMENT);
+	assert_null(o);
+	assert_int_equal(cc_batch_origin_new(&o, qid, 0, 2, &shape,
+	    CC_LIMIT_BATCH_ELEMENTS + 1, &d), CC_ERR_LIMIT);
+	assert_null(o);
+	cc_batch_origin_free(NULL);
+	free(points);
+	free(tokens);
+	free(opened);
+}
+
 int
 main(void)
 {
@@ -827,6 +940,7 @@ main(void)
 		cmocka_unit_test(origin_refuses_bad_input),
 		cmocka_unit_test(shuffle_permutes_records),
 		cmocka_unit_test(large_batch_on_every_core),
+		cmocka_unit_test(origin_builder),
 		cmocka_unit_test(parse_take_owns_the_buffer),
 	};
 
