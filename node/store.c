@@ -15,6 +15,17 @@
 /* Rows re-blinded per batch: 64 Ki rows are 2.5 MiB of work memory. */
 #define REBLIND_BATCH 65536
 #define BUSY_TIMEOUT_MS 10000
+/*
+ * Page cache per connection, KiB. A reader (the worker, status, the
+ * catalogue) walks the store once per request and gains nothing from
+ * keeping it in memory: the operating system caches the file anyway, and
+ * a worker's cache that fills to the size of the store stays its peak
+ * memory. A write transaction (import, key rotation) keeps its dirty pages
+ * and the indexes it updates in the cache until it commits, which is much
+ * faster with a large one; it gets that for its own duration only.
+ */
+#define CACHE_KIB_READ 1024
+#define CACHE_KIB_WRITE 32768
 
 struct cc_store {
 	sqlite3 *db;
@@ -101,6 +112,16 @@ prepare(sqlite3 *db, sqlite3_stmt **ret_stmt, const char *sql,
 	return 0;
 }
 
+/* The page cache of db: kib KiB (negative cache_size counts KiB). */
+static int
+set_cache(sqlite3 *db, int kib, struct cc_diag *diag)
+{
+	char sql[48];
+
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", kib);
+	return exec(db, sql, diag);
+}
+
 /* The per-connection settings every connection needs (see store.h). */
 static int
 configure(sqlite3 *db, struct cc_diag *diag)
@@ -114,8 +135,8 @@ configure(sqlite3 *db, struct cc_diag *diag)
 	    "PRAGMA foreign_keys = ON;"
 	    "PRAGMA secure_delete = ON;"
 	    "PRAGMA temp_store = MEMORY;"
-	    "PRAGMA synchronous = FULL;"
-	    "PRAGMA cache_size = -32768;", diag)) != 0)
+	    "PRAGMA synchronous = FULL;", diag)) != 0 ||
+	    (r = set_cache(db, CACHE_KIB_READ, diag)) != 0)
 		goto out;
 	/* journal_mode returns the mode in force: insist on WAL. */
 	if ((r = prepare(db, &st, "PRAGMA journal_mode = WAL", diag)) != 0)
@@ -377,8 +398,12 @@ cc_store_import_begin(struct cc_store *st, enum cc_store_mode mode,
 	if (st == NULL || st->in_import || key_fp == NULL ||
 	    (mode != CC_STORE_SNAPSHOT && mode != CC_STORE_APPEND))
 		return CC_ERR_INVALID_ARGUMENT;
-	if ((r = exec(st->db, "BEGIN IMMEDIATE", diag)) != 0)
+	if ((r = set_cache(st->db, CACHE_KIB_WRITE, diag)) != 0)
 		return r;
+	if ((r = exec(st->db, "BEGIN IMMEDIATE", diag)) != 0) {
+		(void)set_cache(st->db, CACHE_KIB_READ, NULL);
+		return r;
+	}
 	st->in_import = true;
 	if ((r = check_fingerprint(st->db, key_fp, diag)) != 0) {
 		cc_store_import_abort(st);
@@ -607,6 +632,7 @@ cc_store_import_commit(struct cc_store *st,
 	if ((r = exec(st->db, "COMMIT", diag)) != 0)
 		goto out;
 	st->in_import = false;
+	(void)set_cache(st->db, CACHE_KIB_READ, NULL);
 	/* Fold the WAL back now; PASSIVE never waits for readers (a
 	 * concurrent `status` must not stall an import). The last
 	 * connection to close removes the WAL file. */
@@ -626,6 +652,7 @@ cc_store_import_abort(struct cc_store *st)
 		return;
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->in_import = false;
+	(void)set_cache(st->db, CACHE_KIB_READ, NULL);
 }
 
 int
@@ -840,7 +867,8 @@ cc_store_reblind(struct cc_store *st, const uint8_t factor[CC_SCALAR_BYTES],
 	if ((r = prepare(st->db, &upd,
 	    "UPDATE persons SET pseudonym = ?1 WHERE id = ?2", diag)) != 0)
 		goto out;
-	if ((r = exec(st->db, "BEGIN IMMEDIATE", diag)) != 0)
+	if ((r = set_cache(st->db, CACHE_KIB_WRITE, diag)) != 0 ||
+	    (r = exec(st->db, "BEGIN IMMEDIATE", diag)) != 0)
 		goto out;
 	began = true;
 	if ((r = check_fingerprint(st->db, old_fp, diag)) != 0)
@@ -897,6 +925,7 @@ cc_store_reblind(struct cc_store *st, const uint8_t factor[CC_SCALAR_BYTES],
 out:
 	if (began)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	(void)set_cache(st->db, CACHE_KIB_READ, NULL);
 	sqlite3_finalize(sel);
 	sqlite3_finalize(upd);
 	free(elems);

@@ -25,7 +25,10 @@
  * Every connection: WAL, foreign_keys=ON, secure_delete=ON (freed pages
  * are zeroed), temp_store=MEMORY (no temp files), synchronous=FULL (a
  * commit survives power loss, which key rotation relies on: once the
- * rows are under the new key the old key file is destroyed).
+ * rows are under the new key the old key file is destroyed), a page
+ * cache of 1 MiB, 32 MiB while an import or a key rotation runs (a
+ * reader's cache would otherwise grow to the size of the store and stay
+ * the worker's peak memory).
  * Dates are TEXT "YYYY-MM-DD". SQL uses bound parameters only.
  */
 #ifndef CC_NODE_STORE_H
