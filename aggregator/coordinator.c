@@ -52,6 +52,7 @@
 #include "aggregator/auth.h"
 #include "aggregator/counting.h"
 #include "protocol/batch.h"
+#include "protocol/batch_stream.h"
 #include "protocol/date.h"
 #include "protocol/file.h"
 #include "protocol/hex.h"
@@ -2010,12 +2011,15 @@ static void
 coord_commit_verify(struct coord_commit *cm)
 {
 	struct cc_diag *diag = &cm->diag;
-	struct cc_batch *b = NULL;
+	struct cc_batch_stream *s = NULL;
+	const struct cc_batch_header *h;
 	const struct cc_query *q = cm->q;
 	struct cc_attr_shape shape;
 	uint8_t want[crypto_hash_sha256_BYTES], got[crypto_hash_sha256_BYTES];
+	uint8_t d[CC_SIGN_DIGEST_BYTES];
+	const uint8_t *recs, *cert, *sig;
 	uint64_t have;
-	size_t len = 0;
+	size_t len = 0, n, first, cert_len, sig_len;
 	int r;
 
 	if (strlen(cm->digest_hex) != 2 * sizeof(want) ||
@@ -2046,34 +2050,52 @@ coord_commit_verify(struct coord_commit *cm)
 		r = CC_ERR_POLICY;
 		goto out;
 	}
-	/* 8.6 1: the exact parse, count within the aggregator's limit. */
-	if ((r = cc_batch_read_file(&b, cm->part, cm->max_batch, diag)) != 0)
+	/*
+	 * 8.6 1: the exact parse, count within the aggregator's limit, read
+	 * in chunks (a batch is never held whole here) with D on the way.
+	 */
+	if ((r = cc_batch_stream_open(&s, cm->part, cm->max_batch, true,
+	    diag)) != 0)
 		goto refuse;
+	do {
+		if ((r = cc_batch_stream_next(s, &recs, &n, &first, diag)) != 0)
+			goto refuse;
+	} while (n > 0);
+	if ((r = cc_batch_stream_end(s, d, &cert, &cert_len, &sig,
+	    &sig_len)) != 0) {
+		cc_diag_set(diag, "the upload changed while it was checked");
+		r = CC_ERR_IO;
+		goto out;
+	}
 	/* 8.6 2-3: certificate chain and CN = the node due, signature. */
-	if ((r = cc_sign_batch_verify(b, cm->trust, cm->node, diag)) != 0)
+	if ((r = cc_sign_verify_digest(cm->trust, cert, cert_len, sig, sig_len,
+	    d, cm->node, diag)) != 0)
 		goto refuse;
 	/* 8.6 4-5: the header and the reference table. */
+	h = cc_batch_stream_header(s);
 	shape.age_bands = q->by_age_band ? (uint8_t)q->nbands : 0;
 	shape.sex = q->by_sex;
-	if ((r = cc_batch_check_header(b, cm->query_id, (uint16_t)cm->chain,
-	    (uint16_t)cm->hop, (uint16_t)q->nnodes, &shape, diag)) != 0)
+	if ((r = cc_batch_header_expect(h, cm->query_id, (uint16_t)cm->chain,
+	    (uint16_t)cm->hop, (uint16_t)q->nnodes, diag)) != 0 ||
+	    (r = cc_attr_refs_check(cc_batch_stream_refs(s), h->nrefs, &shape,
+	    diag)) != 0)
 		goto refuse;
 	/* A relay never adds or removes records (8.4 4). */
-	if (cm->hop > 0 && (int64_t)cc_batch_count(b) != cm->input_count) {
+	if (cm->hop > 0 && (int64_t)h->count != cm->input_count) {
 		cc_diag_set(diag, "count: %u records, the input had %lld",
-		    cc_batch_count(b), (long long)cm->input_count);
+		    h->count, (long long)cm->input_count);
 		r = CC_ERR_POLICY;
 		goto refuse;
 	}
-	cc_batch_digest(b, cm->d);
-	cm->count = cc_batch_count(b);
+	memcpy(cm->d, d, sizeof(d));
+	cm->count = h->count;
 	r = 0;
 	goto out;
 refuse:
 	if (r != CC_ERR_ALLOC && r != CC_ERR_IO)
 		r = CC_ERR_POLICY;
 out:
-	cc_batch_free(b);
+	cc_batch_stream_free(s);
 	cm->r = r;
 }
 

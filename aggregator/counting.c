@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "protocol/batch_stream.h"
 #include "protocol/buf.h"
 #include "protocol/disclosure.h"
 #include "protocol/limits.h"
@@ -37,11 +38,13 @@ _Static_assert(CC_LIMIT_QUERY_NODES <= 255, "a chain index is one byte");
 _Static_assert(CC_LIMIT_AGE_BANDS * 2 <= 255, "a cell index is one byte");
 
 /*
- * Open addressing with linear probing, the capacity a power of two, the
- * load at most 3/4: sized once, before any batch is read, from an upper
- * bound on the records of all final batches (their file sizes). The slot of a token comes from SipHash-2-4 under a
- * random key drawn per count: the producer of a final batch chooses its
- * tokens, and must not be able to make them collide.
+ * Open addressing with linear probing, the load at most 3/4: sized once,
+ * before any batch is read, from an upper bound on the records of all
+ * final batches (their file sizes), to exactly 4/3 of it (no rounding to
+ * a power of two: the table is most of counting's memory). The slot of a
+ * token comes from SipHash-2-4 under a random key drawn per count, mapped
+ * onto the capacity by a multiply-shift: the producer of a final batch
+ * chooses its tokens, and must not be able to make them collide.
  */
 struct members {
 	struct member *slot;
@@ -53,46 +56,22 @@ struct members {
 #define MEMBERS_MIN_CAP 64
 
 static int
-members_alloc(struct members *m, size_t cap)
+members_init(struct members *m, size_t expected)
 {
-	if (cap > SIZE_MAX / sizeof(*m->slot))
+	size_t cap;
+
+	memset(m, 0, sizeof(*m));
+	randombytes_buf(m->hkey, sizeof(m->hkey));
+	/* expected <= 32 * 2^24 (expected_records): no overflow. */
+	cap = expected / 3 * 4 + 4;
+	if (cap < MEMBERS_MIN_CAP)
+		cap = MEMBERS_MIN_CAP;
+	if (cap > UINT32_MAX || cap > SIZE_MAX / sizeof(*m->slot))
 		return CC_ERR_LIMIT;
 	if ((m->slot = calloc(cap, sizeof(*m->slot))) == NULL)
 		return CC_ERR_ALLOC;
 	m->cap = cap;
-	m->used = 0;
 	return 0;
-}
-
-/* The smallest power-of-two capacity that holds n at a load <= 3/4. */
-static int
-members_cap_for(size_t n, size_t *ret_cap)
-{
-	size_t cap = MEMBERS_MIN_CAP;
-
-	*ret_cap = 0;
-	if (n > SIZE_MAX / 4)
-		return CC_ERR_LIMIT;
-	while (cap / 4 * 3 < n) {
-		if (cap > SIZE_MAX / 2)
-			return CC_ERR_LIMIT;
-		cap *= 2;
-	}
-	*ret_cap = cap;
-	return 0;
-}
-
-static int
-members_init(struct members *m, size_t expected)
-{
-	size_t cap;
-	int r;
-
-	memset(m, 0, sizeof(*m));
-	randombytes_buf(m->hkey, sizeof(m->hkey));
-	if ((r = members_cap_for(expected, &cap)) != 0)
-		return r;
-	return members_alloc(m, cap);
 }
 
 static void
@@ -110,13 +89,14 @@ static struct member *
 members_find(const struct members *m, const uint8_t token[CC_ELEMENT_BYTES])
 {
 	uint8_t h[crypto_shorthash_BYTES];
-	uint64_t v;
+	uint32_t v;
 	size_t i;
 
 	crypto_shorthash(h, token, CC_ELEMENT_BYTES, m->hkey);
 	memcpy(&v, h, sizeof(v));
 	/* The load is below 1, so the probe always ends. */
-	for (i = (size_t)v & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+	for (i = (size_t)(((uint64_t)v * m->cap) >> 32);;
+	    i = i + 1 == m->cap ? 0 : i + 1) {
 		if (m->slot[i].sets == 0 ||
 		    memcmp(m->slot[i].token, token, CC_ELEMENT_BYTES) == 0)
 			return &m->slot[i];
@@ -179,9 +159,10 @@ expected_records(const char *const *paths, size_t npaths, uint32_t max_count)
 }
 
 /*
- * SPEC 9.1 steps 1-4 for chain c: read and check the final batch, open
- * every block, drop dummies, and add each real token to the membership
- * table with the chain's set bit.
+ * SPEC 9.1 steps 1-4 for chain c: read the final batch in chunks, check
+ * its header, open every block, drop dummies, and add each real token to
+ * the membership table with the chain's set bit. The elements are not
+ * checked again: the commit did (8.6), and opening decodes A and B.
  */
 static int
 count_chain(struct members *m, const struct cc_query *q,
@@ -190,96 +171,105 @@ count_chain(struct members *m, const struct cc_query *q,
     struct cc_diag *diag)
 {
 	struct cc_attr_shape shape;
-	struct cc_batch *b = NULL;
+	struct cc_batch_stream *s = NULL;
+	const struct cc_batch_header *h;
 	struct cc_attr *attrs = NULL;
 	struct member *slot;
-	const uint8_t *rec;
+	const uint8_t *recs, *rec;
 	uint16_t nodes = (uint16_t)q->nnodes;
-	uint32_t count = 0, i;
+	size_t n = 0, first, i;
 	uint8_t set_bit;
 	int r = CC_ERR_INTERNAL, cell;
 
 	query_shape(&shape, q);
 	set_bit = (uint8_t)(1u << cc_query_set_of_node(q, q->nodes[c]));
-	if ((r = cc_batch_read_file(&b, path, max_count, diag)) != 0 ||
-	    (r = cc_batch_check_header(b, query_id, c, nodes - 1, nodes,
-	    &shape, diag)) != 0)
+	if ((r = cc_batch_stream_open(&s, path, max_count, false, diag)) != 0)
 		goto out;
-	count = cc_batch_count(b);
-	if (count == 0) {
-		r = 0;
+	h = cc_batch_stream_header(s);
+	if ((r = cc_batch_header_expect(h, query_id, c, nodes - 1, nodes,
+	    diag)) != 0 ||
+	    (r = cc_attr_refs_check(cc_batch_stream_refs(s), h->nrefs, &shape,
+	    diag)) != 0)
 		goto out;
-	}
-	if ((attrs = calloc(count, sizeof(*attrs))) == NULL) {
+	if ((attrs = calloc(CC_BATCH_STREAM_RECORDS, sizeof(*attrs))) == NULL) {
 		r = CC_ERR_ALLOC;
 		goto out;
 	}
-	if ((r = cc_batch_open(b, key, &shape, attrs, diag)) != 0)
-		goto out;
-	rec = cc_batch_records(b);
-	for (i = 0; i < count; i++, rec += CC_BATCH_RECORD_BYTES) {
-		if (attrs[i].dummy)
-			continue;
-		/* The references match the shape, so this cannot fail. */
-		if ((cell = cc_query_cell_of(q, attrs[i].age_band,
-		    attrs[i].sex)) < 0) {
-			cc_diag_set(diag, "record %u: attribute outside the "
-			    "query's breakdown", i);
-			r = CC_ERR_FORMAT;
+	for (;;) {
+		if ((r = cc_batch_stream_next(s, &recs, &n, &first, diag)) != 0)
 			goto out;
-		}
-		/*
-		 * The table was sized from the file sizes before reading; a
-		 * file can only outgrow that by changing meanwhile.
-		 */
-		if (m->used + 1 > m->cap / 4 * 3) {
-			cc_diag_set(diag, "the batch files changed during "
-			    "counting");
-			r = CC_ERR_IO;
+		if (n == 0)
+			break;
+		if ((r = cc_batch_open_records(recs, n, cc_batch_stream_refs(s),
+		    h->nrefs, key, attrs, first, diag)) != 0)
 			goto out;
-		}
-		slot = members_find(m, rec + CC_BATCH_TOKEN_OFFSET);
-		if (slot->sets == 0) {
-			memcpy(slot->token, rec + CC_BATCH_TOKEN_OFFSET,
-			    CC_ELEMENT_BYTES);
-			slot->sets = set_bit;
-			slot->cell = (uint8_t)cell;
-			slot->first_chain = (uint8_t)c;
+		for (i = 0, rec = recs; i < n; i++, rec += CC_BATCH_RECORD_BYTES) {
+			if (attrs[i].dummy)
+				continue;
+			/* The references match the shape: cannot fail. */
+			if ((cell = cc_query_cell_of(q, attrs[i].age_band,
+			    attrs[i].sex)) < 0) {
+				cc_diag_set(diag, "record %zu: attribute "
+				    "outside the query's breakdown", first + i);
+				r = CC_ERR_FORMAT;
+				goto out;
+			}
+			/*
+			 * The table was sized from the file sizes before
+			 * reading; a file can only outgrow that by changing
+			 * meanwhile.
+			 */
+			if (m->used + 1 > m->cap / 4 * 3) {
+				cc_diag_set(diag, "the batch files changed "
+				    "during counting");
+				r = CC_ERR_IO;
+				goto out;
+			}
+			slot = members_find(m, rec + CC_BATCH_TOKEN_OFFSET);
+			if (slot->sets == 0) {
+				memcpy(slot->token, rec + CC_BATCH_TOKEN_OFFSET,
+				    CC_ELEMENT_BYTES);
+				slot->sets = set_bit;
+				slot->cell = (uint8_t)cell;
+				slot->first_chain = (uint8_t)c;
+				slot->last_chain = (uint8_t)c;
+				m->used++;
+				continue;
+			}
+			/*
+			 * Chains are read in order, so a token already marked
+			 * with this chain came twice from it: the origin
+			 * selects distinct persons and every step is a
+			 * bijection (SPEC 9.1).
+			 */
+			if (slot->last_chain == c) {
+				cc_diag_set(diag, "a token appears twice in the "
+				    "final batch");
+				r = CC_ERR_FORMAT;
+				goto out;
+			}
+			if (slot->cell != (uint8_t)cell) {
+				cc_diag_set(diag, "a person has different "
+				    "attributes in chain %u (origin %s) and in "
+				    "this chain", slot->first_chain,
+				    q->nodes[slot->first_chain]);
+				r = CC_ERR_FORMAT;
+				goto out;
+			}
+			/* Several chains of one set: the bit is set again. */
+			slot->sets |= set_bit;
 			slot->last_chain = (uint8_t)c;
-			m->used++;
-			continue;
 		}
-		/*
-		 * Chains are read in order, so a token already marked with
-		 * this chain came twice from it: the origin selects distinct
-		 * persons and every step is a bijection (SPEC 9.1).
-		 */
-		if (slot->last_chain == c) {
-			cc_diag_set(diag, "a token appears twice in the final "
-			    "batch");
-			r = CC_ERR_FORMAT;
-			goto out;
-		}
-		if (slot->cell != (uint8_t)cell) {
-			cc_diag_set(diag, "a person has different attributes "
-			    "in chain %u (origin %s) and in this chain",
-			    slot->first_chain, q->nodes[slot->first_chain]);
-			r = CC_ERR_FORMAT;
-			goto out;
-		}
-		/* Several chains of one set: the bit is simply set again. */
-		slot->sets |= set_bit;
-		slot->last_chain = (uint8_t)c;
 	}
 	r = 0;
 out:
 	if (r != 0)
 		cc_diag_prefix(diag, "chain %u (origin %s): ", c, q->nodes[c]);
 	if (attrs != NULL) {
-		sodium_memzero(attrs, (size_t)count * sizeof(*attrs));
+		sodium_memzero(attrs, CC_BATCH_STREAM_RECORDS * sizeof(*attrs));
 		free(attrs);
 	}
-	cc_batch_free(b);
+	cc_batch_stream_free(s);
 	return r;
 }
 

@@ -77,13 +77,14 @@
  *   key          the aggregator's attribute key (y)
  *   max_count    the largest record count accepted per batch
  *                (0 = CC_LIMIT_BATCH_ELEMENTS)
- * Each batch is read (cc_batch_read_file) and its header checked
- * (cc_batch_check_header: query id, chain c, hop nnodes - 1, nnodes,
+ * Each batch is read in chunks (batch_stream.h) and its header checked
+ * (query id, chain c, hop nnodes - 1, nnodes, the reference table against
  * the query's shape); every block is opened on every core
- * (cc_batch_open), dummies are dropped, and the tokens of all chains are
- * joined in a hash table keyed by the 32-byte token (a keyed SipHash, so
- * a node cannot choose colliding tokens). The batch signatures are NOT
- * verified here: the commit of each step did that (SPEC 8.6).
+ * (cc_batch_open_records), dummies are dropped, and the tokens of all
+ * chains are joined in a hash table keyed by the 32-byte token (a keyed
+ * SipHash, so a node cannot choose colliding tokens). Neither the batch
+ * signatures nor the tokens' encodings are checked here: the commit of
+ * each step did that (SPEC 8.6), and opening decodes A and B.
  * A token in several chains of one set counts once for that set.
  * Protocol violations fail the whole count with CC_ERR_FORMAT and a diag
  * naming the chain(s) and origin node(s) at fault: a token twice in one
@@ -94,12 +95,12 @@
  * ret_base must hold nbase == cc_query_regions(q) * cc_query_cells(q)
  * entries (else CC_ERR_INVALID_ARGUMENT); it is zeroed on entry and on
  * error. The counts are unprotected: the caller wipes them after use.
- * Memory: one batch at a time (96 bytes per record and 3 bytes per
- * record of opened attributes) plus the membership table, 36 bytes per
- * slot, sized once before reading from the file sizes of all final
- * batches: 4/3 to 8/3 slots per record, so at most 96 bytes per record
- * of all batches; under 200 bytes per record in all. It is wiped before
- * it is freed. A batch file that grows during counting is CC_ERR_IO.
+ * Memory: one chunk of one batch at a time (CC_BATCH_STREAM_RECORDS
+ * records of 96 bytes, and their opened attributes) plus the membership
+ * table, 36 bytes per slot, sized once before reading from the file sizes
+ * of all final batches: 4/3 slots per record, so 48 bytes per record of
+ * all batches. It is wiped before it is freed. A batch file that grows
+ * during counting is CC_ERR_IO.
  */
 int cc_counting_count(uint64_t *ret_base, size_t nbase,
     const struct cc_query *q, const uint8_t query_id[CC_BATCH_QUERY_ID_BYTES],

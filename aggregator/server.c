@@ -7,8 +7,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -560,11 +562,117 @@ cc_reply_cc_error(struct cc_request *req, int r, const struct cc_diag *diag)
 		cc_reply_error(req, status, "%s", diag->text);
 }
 
+/*
+ * A file sent in pieces of SERVER_FILE_PIECE bytes, the next one read
+ * when the last one has been written out: a batch of any size costs one
+ * piece of memory, not the whole file. Each piece is wiped when libevent
+ * drops it (batches hold per-query secrets).
+ */
+#define SERVER_FILE_PIECE ((size_t)256 << 10)
+
+struct file_reply {
+	struct evhttp_request *ev;
+	int fd;
+	uint64_t left;
+};
+
+static void
+file_reply_free(struct file_reply *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f);
+}
+
+static void
+file_piece_free(const void *data, size_t len, void *arg)
+{
+	(void)arg;
+	OPENSSL_cleanse((void *)(uintptr_t)data, len);
+	free((void *)(uintptr_t)data);
+}
+
+/* The connection closed before the whole file was sent. */
+static void
+file_reply_closed(struct evhttp_connection *conn, void *arg)
+{
+	struct file_reply *f = arg;
+
+	(void)conn;
+	/* libevent detaches, and leaves to us, a reply it did not finish. */
+	if (evhttp_request_get_connection(f->ev) == NULL)
+		evhttp_send_reply_end(f->ev);
+	file_reply_free(f);
+}
+
+/* Exactly len bytes; -1 on an error or a file shorter than it was. */
+static int
+file_read_full(int fd, uint8_t *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = read(fd, p, len)) < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The next piece, or the end of the reply. */
+static void
+file_reply_next(struct evhttp_connection *conn, void *arg)
+{
+	struct file_reply *f = arg;
+	struct evbuffer *buf = NULL;
+	uint8_t *piece = NULL;
+	size_t n;
+
+	conn = evhttp_request_get_connection(f->ev);
+	if (f->left == 0) {
+		if (conn != NULL)
+			evhttp_connection_set_closecb(conn, NULL, NULL);
+		evhttp_send_reply_end(f->ev);
+		file_reply_free(f);
+		return;
+	}
+	n = f->left < SERVER_FILE_PIECE ? (size_t)f->left : SERVER_FILE_PIECE;
+	if ((buf = evbuffer_new()) == NULL || (piece = malloc(n)) == NULL ||
+	    file_read_full(f->fd, piece, n) != 0 ||
+	    evbuffer_add_reference(buf, piece, n, file_piece_free, NULL) != 0) {
+		/*
+		 * The length was promised in the header: end the reply and
+		 * close the connection, so the client sees a short body.
+		 */
+		if (piece != NULL)
+			file_piece_free(piece, n, NULL);
+		evbuffer_free(buf);
+		cc_agg_log("a file being sent could not be read; its "
+		    "connection is closed");
+		if (conn != NULL) {
+			evhttp_connection_set_closecb(conn, NULL, NULL);
+			shutdown(bufferevent_getfd(
+			    evhttp_connection_get_bufferevent(conn)), SHUT_RDWR);
+		}
+		evhttp_send_reply_end(f->ev);
+		file_reply_free(f);
+		return;
+	}
+	f->left -= n;
+	evhttp_send_reply_chunk_with_cb(f->ev, buf, file_reply_next, f);
+	evbuffer_free(buf);
+}
+
 void
 cc_reply_file(struct cc_request *req, const char *content_type, const char *path)
 {
-	struct evbuffer *buf;
+	struct evhttp_connection *conn = evhttp_request_get_connection(req->ev);
+	struct file_reply *f = NULL;
 	struct stat st;
+	char length[24];
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0 ||
@@ -574,22 +682,23 @@ cc_reply_file(struct cc_request *req, const char *content_type, const char *path
 		cc_reply_error(req, 404, "not found");
 		return;
 	}
-	if ((buf = evbuffer_new()) == NULL) {
+	if (conn == NULL || (f = calloc(1, sizeof(*f))) == NULL) {
 		close(fd);
 		cc_reply_error(req, 500, "out of memory");
 		return;
 	}
-	/* evbuffer_add_file takes the descriptor and streams it. */
-	if (st.st_size > 0 && evbuffer_add_file(buf, fd, 0, st.st_size) != 0) {
-		evbuffer_free(buf);
-		cc_reply_error(req, 500, "cannot read the file");
-		return;
-	}
-	if (st.st_size == 0)
-		close(fd);
+	f->ev = req->ev;
+	f->fd = fd;
+	f->left = (uint64_t)st.st_size;
+	snprintf(length, sizeof(length), "%ju", (uintmax_t)st.st_size);
+	/* With a Content-Length, libevent sends the pieces as they are. */
 	cc_request_add_header(req, "Content-Type", content_type);
-	server_send(req, 200, buf);
-	evbuffer_free(buf);
+	cc_request_add_header(req, "Content-Length", length);
+	server_security_headers(req->ev);
+	evhttp_connection_set_closecb(conn, file_reply_closed, f);
+	evhttp_send_reply_start(req->ev, 200, "OK");
+	request_free(req);
+	file_reply_next(conn, f);
 }
 
 static void

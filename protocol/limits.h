@@ -54,7 +54,7 @@
 #define CC_LIMIT_HTTP_RESPONSE       (8u << 20)  /* JSON answer a client reads */
 #define CC_LIMIT_HTTP_CONNECTIONS    256
 #define CC_LIMIT_UPLOAD              ((size_t)CC_LIMIT_BATCH_ELEMENTS * 96u + 65536u)
-#define CC_LIMIT_UPLOAD_PART         (8u << 20)  /* one PUT of a batch part */
+#define CC_LIMIT_UPLOAD_PART         (2u << 20)  /* one PUT of a batch part */
 #define CC_LIMIT_PASSWORD            256
 #define CC_LIMIT_USERNAME            64
 

@@ -303,12 +303,12 @@ if id=$(stall); then
   r=$(http_node skola PUT "/api/v1/node/queries/$id/batches/0/1?offset=100" \
     -H 'Content-Type: application/octet-stream' --data-binary "@$work/0-0.batch")
   expect_http 409 "a part at an offset that is not the current length" "$r"
-  head -c $(( (8 << 20) + 1 )) /dev/zero >"$work/big.part"
+  head -c $(( (2 << 20) + 1 )) /dev/zero >"$work/big.part"
   r=$(http_node skola PUT "/api/v1/node/queries/$id/batches/0/1?offset=0" \
     -H 'Content-Type: application/octet-stream' --data-binary "@$work/big.part")
   case $r in
-    413) ok "a part over CC_LIMIT_UPLOAD_PART (8 MiB + 1) is refused (413)" ;;
-    000) ok "a part over CC_LIMIT_UPLOAD_PART (8 MiB + 1): connection closed" ;;
+    413) ok "a part over CC_LIMIT_UPLOAD_PART (2 MiB + 1) is refused (413)" ;;
+    000) ok "a part over CC_LIMIT_UPLOAD_PART (2 MiB + 1): connection closed" ;;
     *) bad "a part over CC_LIMIT_UPLOAD_PART: HTTP $r, wanted 413" ;;
   esac
   # Another node's certificate cannot upload skola's step.

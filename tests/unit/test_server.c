@@ -15,9 +15,11 @@
 #include <cmocka.h>
 
 #include <event2/event.h>
+#include <sodium.h>
 
 #include "aggregator/server.h"
 #include "protocol/client.h"
+#include "protocol/file.h"
 
 static char tmpdir[64];
 static char url[64];
@@ -101,6 +103,19 @@ h_stop(struct cc_request *req, void *ctx)
 	event_base_loopbreak(base);
 }
 
+/* A file larger than several pieces, sent by cc_reply_file. */
+#define BIG_FILE_BYTES ((3u << 20) + 12345)
+
+static void
+h_file(struct cc_request *req, void *ctx)
+{
+	char path[160];
+
+	(void)ctx;
+	snprintf(path, sizeof(path), "%s/big.bin", tmpdir);
+	cc_reply_file(req, "application/octet-stream", path);
+}
+
 static const struct cc_route routes[] = {
 	{ "GET", "/api/v1/ping", CC_ACCESS_PUBLIC, h_ping },
 	{ "GET", "/api/v1/items/*", CC_ACCESS_PUBLIC, h_item },
@@ -111,6 +126,7 @@ static const struct cc_route routes[] = {
 	{ "GET", "/api/v1/user/whoami", CC_ACCESS_USER, h_user },
 	{ "GET", "/api/v1/hold", CC_ACCESS_PUBLIC, h_hold },
 	{ "POST", "/api/v1/stop", CC_ACCESS_PUBLIC, h_stop },
+	{ "GET", "/api/v1/file", CC_ACCESS_PUBLIC, h_file },
 };
 
 static int
@@ -436,6 +452,56 @@ static_files_stay_inside_the_web_root(void **state)
 	cc_client_free(c);
 }
 
+static void
+files_are_sent_in_pieces(void **state)
+{
+	struct cc_client *c = client_as("pki", NULL, NULL);
+	char src[160], dst[160];
+	uint8_t *want, *got;
+	size_t len;
+	long status;
+	FILE *f;
+	int i;
+
+	(void)state;
+	snprintf(src, sizeof(src), "%s/big.bin", tmpdir);
+	snprintf(dst, sizeof(dst), "%s/got.bin", tmpdir);
+	assert_non_null(want = malloc(BIG_FILE_BYTES));
+	randombytes_buf(want, BIG_FILE_BYTES);
+	assert_non_null(f = fopen(src, "wb"));
+	assert_int_equal(fwrite(want, 1, BIG_FILE_BYTES, f), BIG_FILE_BYTES);
+	assert_int_equal(fclose(f), 0);
+	/* Twice on one connection: the reply ends cleanly. */
+	for (i = 0; i < 2; i++) {
+		unlink(dst);
+		assert_int_equal(cc_client_download(c, "/api/v1/file", dst,
+		    BIG_FILE_BYTES, 30, &status, NULL), 0);
+		assert_int_equal(status, 200);
+		assert_int_equal(cc_file_read_all(dst, BIG_FILE_BYTES, 0, &got,
+		    &len, NULL), 0);
+		assert_int_equal(len, BIG_FILE_BYTES);
+		assert_memory_equal(got, want, BIG_FILE_BYTES);
+		free(got);
+	}
+	/* A client that gives up halfway: the server carries on. */
+	unlink(dst);
+	assert_int_not_equal(cc_client_download(c, "/api/v1/file", dst,
+	    1u << 20, 30, &status, NULL), 0);
+	cc_client_free(c);
+	c = client_as("pki", NULL, NULL);
+	assert_int_equal(cc_client_json(c, "GET", "/api/v1/ping", NULL, 10,
+	    &status, NULL, NULL), 0);
+	assert_int_equal(status, 200);
+	unlink(dst);
+	assert_int_equal(cc_client_download(c, "/api/v1/file", dst,
+	    BIG_FILE_BYTES, 30, &status, NULL), 0);
+	assert_int_equal(status, 200);
+	unlink(dst);
+	unlink(src);
+	free(want);
+	cc_client_free(c);
+}
+
 int
 main(void)
 {
@@ -447,6 +513,7 @@ main(void)
 		cmocka_unit_test(user_routes_need_a_token),
 		cmocka_unit_test(held_requests_answer_later),
 		cmocka_unit_test(static_files_stay_inside_the_web_root),
+		cmocka_unit_test(files_are_sent_in_pieces),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
