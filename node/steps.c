@@ -74,6 +74,28 @@ selection_grow(struct cc_steps_selection *sel)
 	return 0;
 }
 
+/*
+ * The attribute value of a stored person for query q (SPEC 7.3, 4.3):
+ * false when the person is outside every age band (not counted at all).
+ */
+static bool
+person_attr(struct cc_attr *ret_a, const struct cc_query *q, int birth_year,
+    int birth_month, enum cc_sex sex)
+{
+	int band;
+
+	memset(ret_a, 0, sizeof(*ret_a));
+	/* SPEC 4.3: the day is not stored; age counts from the 1st. */
+	band = cc_query_age_band_of(q, birth_year, birth_month, 0);
+	if (band < 0)
+		return false;
+	ret_a->dummy = false;
+	ret_a->age_band = (uint8_t)band;  /* CC_QUERY_BAND_NONE = CC_ATTR_AGE_NONE */
+	ret_a->sex = q->by_sex ? (sex == CC_SEX_FEMALE ? CC_ATTR_SEX_FEMALE :
+	    CC_ATTR_SEX_MALE) : CC_ATTR_SEX_NONE;
+	return true;
+}
+
 struct select_ctx {
 	const struct cc_query *q;
 	struct cc_steps_selection *sel;
@@ -86,22 +108,40 @@ select_person(void *ctx, const uint8_t p[CC_ELEMENT_BYTES], int birth_year,
 {
 	struct select_ctx *s = ctx;
 	struct cc_steps_selection *sel = s->sel;
-	struct cc_attr *a;
-	int band, r;
+	struct cc_attr a;
+	int r;
 
-	/* SPEC 4.3: the day is not stored; age counts from the 1st. */
-	band = cc_query_age_band_of(s->q, birth_year, birth_month, 0);
-	if (band < 0)
-		return 0;  /* outside every band: not counted at all */
+	if (!person_attr(&a, s->q, birth_year, birth_month, sex))
+		return 0;
 	if (sel->n == sel->cap && (r = selection_grow(sel)) != 0)
 		return r;
 	memcpy(sel->points + sel->n * CC_ELEMENT_BYTES, p, CC_ELEMENT_BYTES);
-	a = &sel->attrs[sel->n];
-	a->dummy = false;
-	a->age_band = (uint8_t)band;  /* CC_QUERY_BAND_NONE = CC_ATTR_AGE_NONE */
-	a->sex = s->q->by_sex ? (sex == CC_SEX_FEMALE ? CC_ATTR_SEX_FEMALE :
-	    CC_ATTR_SEX_MALE) : CC_ATTR_SEX_NONE;
+	sel->attrs[sel->n] = a;
 	sel->n++;
+	return 0;
+}
+
+/* The persons of the node's set of q, the period's first and last day. */
+static int
+select_args(const char *cats[CC_LIMIT_CATEGORIES_PER_SET], size_t *ret_ncats,
+    struct cc_date *ret_first, struct cc_date *ret_last,
+    const struct cc_query *q, const char *node_id, struct cc_diag *diag)
+{
+	const struct cc_query_set *set;
+	size_t i;
+	int si;
+
+	*ret_ncats = 0;
+	if ((si = cc_query_set_of_node(q, node_id)) < 0) {
+		cc_diag_set(diag, "node %s is in no set of the query", node_id);
+		return CC_ERR_INVALID_ARGUMENT;
+	}
+	set = &q->sets[si];
+	for (i = 0; i < set->ncategories; i++)
+		cats[i] = set->categories[i];
+	*ret_ncats = set->ncategories;
+	cc_query_period_first_day(q, ret_first);
+	cc_query_period_last_day(q, ret_last);
 	return 0;
 }
 
@@ -111,31 +151,24 @@ cc_steps_select(struct cc_steps_selection *ret_sel, struct cc_store *st,
     struct cc_diag *diag)
 {
 	const char *cats[CC_LIMIT_CATEGORIES_PER_SET];
-	const struct cc_query_set *set;
 	struct cc_steps_selection sel = { 0 };
 	struct select_ctx ctx;
 	struct cc_date first, last;
-	size_t i;
-	int r, si;
+	size_t ncats;
+	int r;
 
 	if (ret_sel == NULL)
 		return CC_ERR_INVALID_ARGUMENT;
 	memset(ret_sel, 0, sizeof(*ret_sel));
 	if (st == NULL || key_fp == NULL || q == NULL || node_id == NULL)
 		return CC_ERR_INVALID_ARGUMENT;
-	if ((si = cc_query_set_of_node(q, node_id)) < 0) {
-		cc_diag_set(diag, "node %s is in no set of the query", node_id);
-		return CC_ERR_INVALID_ARGUMENT;
-	}
-	set = &q->sets[si];
-	for (i = 0; i < set->ncategories; i++)
-		cats[i] = set->categories[i];
-	cc_query_period_first_day(q, &first);
-	cc_query_period_last_day(q, &last);
+	if ((r = select_args(cats, &ncats, &first, &last, q, node_id,
+	    diag)) != 0)
+		return r;
 	ctx.q = q;
 	ctx.sel = &sel;
-	if ((r = cc_store_select_persons(st, key_fp, cats, set->ncategories,
-	    &first, &last, select_person, &ctx, diag)) != 0) {
+	if ((r = cc_store_select_persons(st, key_fp, cats, ncats, &first,
+	    &last, NULL, select_person, &ctx, diag)) != 0) {
 		if (r == CC_ERR_LIMIT)
 			cc_diag_set(diag, "more than %u persons selected",
 			    (unsigned)CC_LIMIT_BATCH_ELEMENTS);
@@ -149,6 +182,43 @@ out:
 	return r;
 }
 
+struct origin_ctx {
+	const struct cc_query *q;
+	const uint8_t *query_id;
+	uint16_t chain;
+	const struct cc_attr_shape *shape;
+	struct cc_batch_origin *o;
+	struct cc_diag *diag;
+};
+
+/* The number of candidates, before any row: room for all of them. */
+static int
+origin_count(void *ctx, uint64_t n)
+{
+	struct origin_ctx *c = ctx;
+
+	if (n > CC_LIMIT_BATCH_ELEMENTS) {
+		cc_diag_set(c->diag, "more than %u persons selected",
+		    (unsigned)CC_LIMIT_BATCH_ELEMENTS);
+		return CC_ERR_LIMIT;
+	}
+	return cc_batch_origin_new(&c->o, c->query_id, c->chain,
+	    (uint16_t)c->q->nnodes, c->shape, (size_t)n, c->diag);
+}
+
+/* One candidate: in the query's age bands? Then a record (SPEC 7.3). */
+static int
+origin_person(void *ctx, const uint8_t p[CC_ELEMENT_BYTES], int birth_year,
+    int birth_month, enum cc_sex sex)
+{
+	struct origin_ctx *c = ctx;
+	struct cc_attr a;
+
+	if (!person_attr(&a, c->q, birth_year, birth_month, sex))
+		return 0;
+	return cc_batch_origin_add(c->o, p, &a, c->diag);
+}
+
 int
 cc_steps_origin(struct cc_batch **ret_batch, size_t *ret_selected,
     struct cc_store *st, const struct cc_key *key,
@@ -157,10 +227,13 @@ cc_steps_origin(struct cc_batch **ret_batch, size_t *ret_selected,
     const uint8_t r[CC_SCALAR_BYTES], const uint8_t y_pub[CC_ELEMENT_BYTES],
     struct cc_diag *diag)
 {
-	struct cc_steps_selection sel = { 0 };
+	const char *cats[CC_LIMIT_CATEGORIES_PER_SET];
+	struct origin_ctx ctx = { 0 };
 	struct cc_batch *b = NULL;
 	struct cc_attr_shape shape;
+	struct cc_date first, last;
 	const char *me;
+	size_t ncats, selected;
 	int chain, rc;
 
 	if (ret_selected != NULL)
@@ -177,24 +250,40 @@ cc_steps_origin(struct cc_batch **ret_batch, size_t *ret_selected,
 		return CC_ERR_INVALID_ARGUMENT;
 	}
 	cc_steps_shape(&shape, q);
-	/* 8.3 step 1: the persons and their attribute values. */
-	if ((rc = cc_steps_select(&sel, st, key->fingerprint, q, me, diag)) != 0)
+	if ((rc = select_args(cats, &ncats, &first, &last, q, me, diag)) != 0)
+		return rc;
+	/*
+	 * 8.3 step 1: the persons and their attribute values, written
+	 * straight into the batch: the store counts the candidates first
+	 * (the room), then each selected person becomes a record.
+	 */
+	ctx.q = q;
+	ctx.query_id = query_id;
+	ctx.chain = (uint16_t)chain;
+	ctx.shape = &shape;
+	ctx.diag = diag;
+	if ((rc = cc_store_select_persons(st, key->fingerprint, cats, ncats,
+	    &first, &last, origin_count, origin_person, &ctx, diag)) != 0)
 		goto out;
+	if (ctx.o == NULL) {
+		rc = CC_ERR_INTERNAL;
+		goto out;
+	}
+	selected = cc_batch_origin_count(ctx.o);
 	/* 8.3 steps 2-7: tokens, references, blocks, dummies, shuffle. */
-	if ((rc = cc_batch_new_origin(&b, query_id, (uint16_t)chain,
-	    (uint16_t)q->nnodes, &shape, sel.points, sel.attrs, sel.n, key->s,
-	    r, y_pub, diag)) != 0)
+	if ((rc = cc_batch_origin_finish(&b, ctx.o, key->s, r, y_pub,
+	    diag)) != 0)
 		goto out;
 	/* 8.3 step 8: sign. */
 	if ((rc = cc_sign_batch(b, signer, diag)) != 0)
 		goto out;
 	if (ret_selected != NULL)
-		*ret_selected = sel.n;
+		*ret_selected = selected;
 	*ret_batch = b;
 	b = NULL;
 	rc = 0;
 out:
-	cc_steps_selection_clear(&sel);
+	cc_batch_origin_free(ctx.o);
 	cc_batch_free(b);
 	return rc;
 }
@@ -235,7 +324,8 @@ cc_steps_relay(struct cc_batch **ret_batch, bool *ret_input_bad,
 	cc_steps_shape(&shape, q);
 
 	/* 8.6 item 1: the exact parse, within this node's own limit. */
-	if ((rc = cc_batch_read_file(&b, input_path, max_count, diag)) != 0) {
+	if ((rc = cc_batch_read_file_to_relay(&b, input_path, max_count,
+	    diag)) != 0) {
 		if (rc == CC_ERR_LIMIT)
 			cc_diag_set(diag, "the input batch is over this node's "
 			    "max_peer_batch of %" PRIu32 " records", max_count);
@@ -259,10 +349,12 @@ cc_steps_relay(struct cc_batch **ret_batch, bool *ret_input_bad,
 		goto out;
 	}
 	/* 8.4 steps 2-4: multiply by r, shuffle, hop += 1. */
+	/* 5.5 for the records' elements: the multiplication checks each one
+	 * (cc_batch_read_file_to_relay), so a bad one is the input's fault. */
 	if ((rc = cc_batch_relay(b, r, diag)) != 0) {
-		/* Every element was validated by the parse: a bad element
-		 * here would be the input's fault all the same. */
-		*ret_input_bad = rc == CC_ERR_POINT;
+		if ((*ret_input_bad = rc == CC_ERR_POINT))
+			cc_diag_prefix(diag, "the input batch from %s: ",
+			    producer);
 		goto out;
 	}
 	/* 8.4 step 5: sign. */

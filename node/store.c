@@ -960,15 +960,54 @@ out:
 	return r;
 }
 
+/*
+ * The statement of cc_store_select_persons into sql: the persons it
+ * selects (count: how many of them). The categories are bound, one
+ * placeholder per name: ?3, ?4, ...
+ */
+static int
+select_persons_sql(char *sql, size_t sqlsz, bool count, size_t ncategories)
+{
+	size_t len, i;
+
+	len = (size_t)snprintf(sql, sqlsz,
+	    "SELECT %s FROM persons p WHERE EXISTS (SELECT 1 FROM episodes e%s"
+	    " WHERE e.person_id = p.id AND e.start_date <= ?1"
+	    " AND (e.end_date IS NULL OR e.end_date >= ?2)%s",
+	    count ? "count(*)" : "p.pseudonym, p.birth_year, p.birth_month, p.sex",
+	    ncategories > 0 ? " JOIN categories c ON c.id = e.category_id" : "",
+	    ncategories > 0 ? " AND c.name IN (" : "");
+	for (i = 0; i < ncategories && len < sqlsz; i++)
+		len += (size_t)snprintf(sql + len, sqlsz - len, "%s?%zu",
+		    i > 0 ? ", " : "", i + 3);
+	if (len < sqlsz)
+		len += (size_t)snprintf(sql + len, sqlsz - len, "%s)%s",
+		    ncategories > 0 ? ")" : "", count ? "" : " ORDER BY p.id");
+	return len < sqlsz ? 0 : CC_ERR_INTERNAL;
+}
+
+static void
+select_persons_bind(sqlite3_stmt *q, const char *to, const char *from,
+    const char *const *categories, size_t ncategories)
+{
+	size_t i;
+
+	sqlite3_bind_text(q, 1, to, 10, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, from, 10, SQLITE_STATIC);
+	for (i = 0; i < ncategories; i++)
+		sqlite3_bind_text(q, (int)i + 3, categories[i], -1,
+		    SQLITE_STATIC);
+}
+
 int
 cc_store_select_persons(struct cc_store *st, const char *key_fp,
     const char *const *categories, size_t ncategories,
     const struct cc_date *first, const struct cc_date *last,
-    cc_store_person_fn fn, void *ctx, struct cc_diag *diag)
+    cc_store_count_fn count_fn, cc_store_person_fn fn, void *ctx,
+    struct cc_diag *diag)
 {
-	/* The category list is bound, one placeholder per name: ?3, ?4, ... */
 	char sql[768], from[11], to[11];
-	size_t len, i;
+	size_t i;
 	sqlite3_stmt *q = NULL;
 	int r = CC_ERR_INTERNAL, rc, n, year, month, sex;
 	bool began = false;
@@ -984,36 +1023,33 @@ cc_store_select_persons(struct cc_store *st, const char *key_fp,
 	for (i = 0; i < ncategories; i++)
 		if (categories[i] == NULL)
 			return CC_ERR_INVALID_ARGUMENT;
-	len = (size_t)snprintf(sql, sizeof(sql),
-	    "SELECT p.pseudonym, p.birth_year, p.birth_month, p.sex"
-	    " FROM persons p WHERE EXISTS (SELECT 1 FROM episodes e%s"
-	    " WHERE e.person_id = p.id AND e.start_date <= ?1"
-	    " AND (e.end_date IS NULL OR e.end_date >= ?2)%s",
-	    ncategories > 0 ? " JOIN categories c ON c.id = e.category_id" : "",
-	    ncategories > 0 ? " AND c.name IN (" : "");
-	for (i = 0; i < ncategories && len < sizeof(sql); i++)
-		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s?%zu",
-		    i > 0 ? ", " : "", i + 3);
-	if (len < sizeof(sql))
-		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
-		    "%s) ORDER BY p.id", ncategories > 0 ? ")" : "");
-	if (len >= sizeof(sql))
-		return CC_ERR_INTERNAL;
-	/* One read transaction: the key check and the rows agree. */
+	cc_date_format(to, last);
+	cc_date_format(from, first);
+	/* One read transaction: the key check, the count and the rows agree. */
 	if ((r = exec(st->db, "BEGIN", diag)) != 0)
 		goto out;
 	began = true;
 	if ((r = check_fingerprint(st->db, key_fp, diag)) != 0)
 		goto out;
-	if ((r = prepare(st->db, &q, sql, diag)) != 0)
+	if (count_fn != NULL) {
+		if ((r = select_persons_sql(sql, sizeof(sql), true,
+		    ncategories)) != 0 ||
+		    (r = prepare(st->db, &q, sql, diag)) != 0)
+			goto out;
+		select_persons_bind(q, to, from, categories, ncategories);
+		if (sqlite3_step(q) != SQLITE_ROW) {
+			r = db_fail(st->db, diag, "store: persons");
+			goto out;
+		}
+		if ((r = count_fn(ctx, (uint64_t)sqlite3_column_int64(q, 0))) != 0)
+			goto out;
+		sqlite3_finalize(q);
+		q = NULL;
+	}
+	if ((r = select_persons_sql(sql, sizeof(sql), false, ncategories)) != 0 ||
+	    (r = prepare(st->db, &q, sql, diag)) != 0)
 		goto out;
-	cc_date_format(to, last);
-	cc_date_format(from, first);
-	sqlite3_bind_text(q, 1, to, 10, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, from, 10, SQLITE_STATIC);
-	for (i = 0; i < ncategories; i++)
-		sqlite3_bind_text(q, (int)i + 3, categories[i], -1,
-		    SQLITE_STATIC);
+	select_persons_bind(q, to, from, categories, ncategories);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		year = sqlite3_column_int(q, 1);
 		month = sqlite3_column_int(q, 2);

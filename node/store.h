@@ -227,17 +227,22 @@ int cc_store_each_pseudonym(struct cc_store *st, cc_store_pseudonym_fn fn,
  * overlaps first..last (start <= last and (ongoing or end >= first)).
  * fn is called once per person, in id order, with the pseudonym, birth
  * year, birth month and sex; a non-zero return stops the walk and is
- * returned. Everything is read in one read transaction, which first
- * checks that the rows are under the key with fingerprint key_fp
- * (CC_ERR_STATE otherwise: the key was rotated since the caller loaded
- * it). At most CC_LIMIT_CATEGORIES_PER_SET categories; first <= last.
+ * returned. count_fn (may be NULL) is called first, once, with the
+ * number of persons fn will see (so a caller can size its buffer once);
+ * a non-zero return stops there. Everything is read in one read
+ * transaction, which first checks that the rows are under the key with
+ * fingerprint key_fp (CC_ERR_STATE otherwise: the key was rotated since
+ * the caller loaded it). At most CC_LIMIT_CATEGORIES_PER_SET categories;
+ * first <= last.
  */
+typedef int (*cc_store_count_fn)(void *ctx, uint64_t n);
 typedef int (*cc_store_person_fn)(void *ctx, const uint8_t p[CC_ELEMENT_BYTES],
     int birth_year, int birth_month, enum cc_sex sex);
 int cc_store_select_persons(struct cc_store *st, const char *key_fp,
     const char *const *categories, size_t ncategories,
     const struct cc_date *first, const struct cc_date *last,
-    cc_store_person_fn fn, void *ctx, struct cc_diag *diag);
+    cc_store_count_fn count_fn, cc_store_person_fn fn, void *ctx,
+    struct cc_diag *diag);
 
 /* PRAGMA integrity_check == "ok": 0, else CC_ERR_DB. */
 int cc_store_integrity_check(struct cc_store *st, struct cc_diag *diag);

@@ -384,6 +384,85 @@ count_person(void *ctx, const uint8_t p[CC_ELEMENT_BYTES], int y, int m,
 	return 0;
 }
 
+/* The count callback: records the number, or refuses (stops the walk). */
+struct counted {
+	int calls;
+	uint64_t n;
+	int persons;
+	int refuse;
+};
+
+static int
+count_first(void *ctx, uint64_t n)
+{
+	struct counted *c = ctx;
+
+	c->calls++;
+	c->n = n;
+	/* It comes before any row. */
+	assert_int_equal(c->persons, 0);
+	return c->refuse;
+}
+
+static int
+count_after(void *ctx, const uint8_t p[CC_ELEMENT_BYTES], int y, int m,
+    enum cc_sex sex)
+{
+	struct counted *c = ctx;
+
+	(void)p;
+	(void)y;
+	(void)m;
+	(void)sex;
+	c->persons++;
+	return 0;
+}
+
+/* The count is of exactly the persons the walk then visits. */
+static void
+test_select_count(void **state)
+{
+	struct fixture *f = *state;
+	static const struct row rows[] = {
+		/* Two episodes of one person in the period: counted once. */
+		{ 0, 2015, 5, CC_SEX_FEMALE, "a", "2025-01-01", NULL },
+		{ 0, 2015, 5, CC_SEX_FEMALE, "a", "2025-03-01", "2025-04-01" },
+		{ 1, 2012, 1, CC_SEX_MALE, "b", "2025-06-01", "2025-06-30" },
+		/* Outside the period. */
+		{ 2, 2010, 2, CC_SEX_MALE, "a", "2023-01-01", "2024-12-31" },
+		{ 3, 2011, 3, CC_SEX_FEMALE, "b", "2025-02-01", NULL },
+	};
+	const char *cat_b[] = { "b" };
+	struct counted c;
+	struct cc_date d1, d2;
+
+	node_fill(&f->alpha, rows, 5);
+	date_of(&d1, "2025-01-01");
+	date_of(&d2, "2025-12-31");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(cc_store_select_persons(f->alpha.st,
+	    f->alpha.key->fingerprint, NULL, 0, &d1, &d2, count_first,
+	    count_after, &c, NULL), 0);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(c.persons, 3);
+	/* With a category list. */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(cc_store_select_persons(f->alpha.st,
+	    f->alpha.key->fingerprint, cat_b, 1, &d1, &d2, count_first,
+	    count_after, &c, NULL), 0);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.persons, 2);
+	/* A refusal stops the walk before any row and is returned. */
+	memset(&c, 0, sizeof(c));
+	c.refuse = CC_ERR_LIMIT;
+	assert_int_equal(cc_store_select_persons(f->alpha.st,
+	    f->alpha.key->fingerprint, NULL, 0, &d1, &d2, count_first,
+	    count_after, &c, NULL), CC_ERR_LIMIT);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.persons, 0);
+}
+
 static void
 test_select_refusals(void **state)
 {
@@ -414,24 +493,24 @@ test_select_refusals(void **state)
 	date_of(&d1, "2025-01-01");
 	date_of(&d2, "2025-12-31");
 	assert_int_equal(cc_store_select_persons(f->alpha.st,
-	    f->alpha.key->fingerprint, NULL, 0, &d1, &d2, count_person, &n,
+	    f->alpha.key->fingerprint, NULL, 0, &d1, &d2, NULL, count_person, &n,
 	    NULL), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(cc_store_select_persons(f->alpha.st,
-	    f->alpha.key->fingerprint, NULL, 1, &d1, &d2, count_person, &n,
+	    f->alpha.key->fingerprint, NULL, 1, &d1, &d2, NULL, count_person, &n,
 	    NULL), CC_ERR_INVALID_ARGUMENT);
 	assert_int_equal(cc_store_select_persons(f->alpha.st,
-	    f->alpha.key->fingerprint, NULL, 0, &d1, &d2, NULL, &n, NULL),
+	    f->alpha.key->fingerprint, NULL, 0, &d1, &d2, NULL, NULL, &n, NULL),
 	    CC_ERR_INVALID_ARGUMENT);
 	/* A period that ends before it starts. */
 	n = 0;
 	assert_int_equal(cc_store_select_persons(f->alpha.st,
-	    f->alpha.key->fingerprint, NULL, 0, &d2, &d1, count_person, &n,
+	    f->alpha.key->fingerprint, NULL, 0, &d2, &d1, NULL, count_person, &n,
 	    NULL), CC_ERR_INVALID_ARGUMENT);
 	assert_int_equal(n, 0);
 	/* A single day. */
 	assert_int_equal(cc_store_select_persons(f->alpha.st,
-	    f->alpha.key->fingerprint, NULL, 0, &d1, &d1, count_person, &n,
+	    f->alpha.key->fingerprint, NULL, 0, &d1, &d1, NULL, count_person, &n,
 	    NULL), 0);
 	assert_int_equal(n, 1);
 }
@@ -660,6 +739,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_select_period_and_categories,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_select_age_and_sex, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_select_count, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_select_refusals, setup,
 		    teardown),
