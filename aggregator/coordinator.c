@@ -2053,9 +2053,11 @@ coord_commit_verify(struct coord_commit *cm)
 	/*
 	 * 8.6 1: the exact parse, count within the aggregator's limit, read
 	 * in chunks (a batch is never held whole here) with D on the way.
+	 * The elements only of a final batch, which the aggregator opens:
+	 * the next node checks an intermediate batch's as it multiplies them.
 	 */
-	if ((r = cc_batch_stream_open(&s, cm->part, cm->max_batch, true,
-	    diag)) != 0)
+	if ((r = cc_batch_stream_open(&s, cm->part, cm->max_batch,
+	    cm->hop + 1 == q->nnodes, diag)) != 0)
 		goto refuse;
 	do {
 		if ((r = cc_batch_stream_next(s, &recs, &n, &first, diag)) != 0)

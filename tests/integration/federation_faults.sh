@@ -328,8 +328,9 @@ if id=$(stall); then
   ok "query $id stalled at chain 0 hop 1 again"
   b00="$fed/aggregator/batches/$id/0-0.batch"
   # Flip the lowest bit of the first byte of an A in the middle of the
-# records: the encoding becomes "negative", never a valid element (SPEC
-# 5.5), so the next node's exact parse refuses the batch.
+  # records: the encoding becomes "negative", never a valid element (SPEC
+  # 5.5). The next node checks the signature before it multiplies (and so
+  # checks) the elements (8.6), so the signature is what it refuses.
   python3 - "$b00" <<'PY'
 import struct, sys
 p = sys.argv[1]
@@ -345,7 +346,7 @@ PY
   reason=$(status_json "$id" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("reason"))')
   echo "     reason: $reason"
   check "the reason names the node that refused it or the producer" grep -qE '\b(skola|bup)\b' <<<"$reason"
-  check "the reason says what was wrong" grep -qiE 'invalid element' <<<"$reason"
+  check "the reason says what was wrong" grep -qiE 'signature by .* does not verify' <<<"$reason"
   check "the reason names no file of the node" bash -c '! grep -q / <<<"$1"' _ "$reason"
   check_query_gone "$id" "tampered: nothing of the failed query left on disk"
 else

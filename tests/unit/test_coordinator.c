@@ -877,6 +877,75 @@ commit_refusals(void **state)
 	    CC_ERR_STATE);
 }
 
+/* data with record 5's A replaced by a non-element, signed again. */
+static uint8_t *
+with_bad_element(const uint8_t *data, size_t len,
+    const struct cc_signer *signer, size_t *ret_len)
+{
+	struct cc_diag d = { "" };
+	struct cc_batch *b = NULL;
+	const uint8_t *wire;
+	uint8_t *rec, *out;
+
+	assert_int_equal(cc_batch_parse(&b, data, len, 4096, &d), 0);
+	rec = (uint8_t *)(uintptr_t)cc_batch_records(b) +
+	    5 * CC_BATCH_RECORD_BYTES;
+	memset(rec + CC_BATCH_A_OFFSET, 0xff, CC_ELEMENT_BYTES);
+	assert_int_equal(cc_sign_batch(b, signer, &d), 0);
+	assert_int_equal(cc_batch_serialize(b, &wire, ret_len), 0);
+	assert_non_null(out = malloc(*ret_len));
+	memcpy(out, wire, *ret_len);
+	cc_batch_free(b);
+	return out;
+}
+
+/*
+ * SPEC 8.6: the aggregator checks the elements of final batches, which it
+ * opens; an intermediate batch's are checked by the next node's
+ * multiplication.
+ */
+static void
+elements_checked_in_final_batches(void **state)
+{
+	char id[CC_COORD_ID_HEX + 1], path[CC_AGG_PATH_MAX];
+	struct cc_diag d = { "" };
+	struct cc_batch *b = NULL;
+	uint8_t *good, *bad;
+	size_t len, blen;
+
+	(void)state;
+	submit_ok(id);
+	approve_all(id);
+	/* Chain 0 hop 0 (bup) with a bad A: accepted as it is. */
+	good = make_origin(id, 0, 0, F->signer[0], &len);
+	bad = with_bad_element(good, len, F->signer[0], &blen);
+	assert_int_equal(upload_commit("bup", id, 0, 0, bad, blen, &d), 0);
+	free(good);
+	free(bad);
+	/* ... and refused by the next node as it multiplies. */
+	assert_int_equal(cc_coord_input(F->app.coord, "skola", id, 0, 1, path,
+	    &d), 0);
+	assert_int_equal(cc_batch_read_file_to_relay(&b, path, 4096, &d), 0);
+	assert_int_equal(cc_batch_relay(b, F->r[1], &d), CC_ERR_POINT);
+	assert_string_equal(d.text, "record 5: invalid element");
+	cc_batch_free(b);
+	/* Chain 1's final batch (hop 2, bup) with a bad A: refused. */
+	run_step(id, 1, 0);
+	run_step(id, 1, 1);
+	good = make_relay("bup", id, 1, 2, 0, F->signer[0], &len);
+	bad = with_bad_element(good, len, F->signer[0], &blen);
+	assert_int_equal(upload_commit("bup", id, 1, 2, bad, blen, &d),
+	    CC_ERR_POLICY);
+	assert_non_null(strstr(d.text, "record 5: invalid element"));
+	assert_true(audited("batch.refused", id));
+	assert_int_equal(upload_commit("bup", id, 1, 2, good, len, &d), 0);
+	free(good);
+	free(bad);
+	assert_int_equal(cc_coord_node_fail(F->app.coord, "skola", id,
+	    "input did not verify", &d), 0);
+	assert_status(id, "failed");
+}
+
 static void
 full_run_releases(void **state)
 {
@@ -1151,6 +1220,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(approvals_then_rejection, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(commit_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(elements_checked_in_final_batches,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(full_run_releases, setup, teardown),
 		cmocka_unit_test_setup_teardown(commit_on_worker_thread, setup,
 		    teardown),
