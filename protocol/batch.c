@@ -23,7 +23,6 @@
 #define BATCH_TRAILER_MAX ((size_t)CC_BATCH_TRAILER_MAX)
 /* Below this many elements one thread is faster than starting more. */
 #define BATCH_PARALLEL_MIN 1024
-/* Longest path for the temporary file beside a batch file. */
 
 /*
  * buf holds header | references | records | trailer exactly as on the
@@ -83,21 +82,34 @@ batch_body_len(size_t nrefs, size_t count)
 	return CC_BATCH_HEADER_BYTES + refs + records;
 }
 
+void
+cc_batch_header_write(uint8_t out[CC_BATCH_HEADER_BYTES],
+    const struct cc_batch_header *h)
+{
+	memcpy(out, CC_BATCH_MAGIC, 4);
+	cc_buf_store_u16(out + 4, CC_BATCH_VERSION);
+	cc_buf_store_u16(out + 6, 0);
+	memcpy(out + 8, h->query_id, CC_BATCH_QUERY_ID_BYTES);
+	cc_buf_store_u16(out + 24, h->chain);
+	cc_buf_store_u16(out + 26, h->hop);
+	cc_buf_store_u16(out + 28, h->nodes);
+	cc_buf_store_u16(out + 30, h->nrefs);
+	cc_buf_store_u32(out + 32, h->count);
+	cc_buf_store_u32(out + 36, CC_BATCH_RECORD_BYTES);
+}
+
 static void
 batch_write_header(struct cc_batch *b)
 {
-	uint8_t *p = b->buf;
+	struct cc_batch_header h;
 
-	memcpy(p, CC_BATCH_MAGIC, 4);
-	cc_buf_store_u16(p + 4, CC_BATCH_VERSION);
-	cc_buf_store_u16(p + 6, 0);
-	memcpy(p + 8, b->query_id, CC_BATCH_QUERY_ID_BYTES);
-	cc_buf_store_u16(p + 24, b->chain);
-	cc_buf_store_u16(p + 26, b->hop);
-	cc_buf_store_u16(p + 28, b->nodes);
-	cc_buf_store_u16(p + 30, b->nrefs);
-	cc_buf_store_u32(p + 32, b->count);
-	cc_buf_store_u32(p + 36, CC_BATCH_RECORD_BYTES);
+	memcpy(h.query_id, b->query_id, CC_BATCH_QUERY_ID_BYTES);
+	h.chain = b->chain;
+	h.hop = b->hop;
+	h.nodes = b->nodes;
+	h.nrefs = b->nrefs;
+	h.count = b->count;
+	cc_batch_header_write(b->buf, &h);
 }
 
 /* An empty batch with room for nrefs references and count records. */
@@ -214,54 +226,53 @@ attr_ref_index(const struct cc_attr *a, const struct cc_attr_shape *shape)
 }
 
 /*
- * SPEC 8.3, built in place. While records are added, a record's token
- * slot holds its stored element P and the first two bytes of its A slot
- * the index of its value in the reference table; sealing replaces both.
+ * SPEC 8.3. The builder keeps only what the records are made from: each
+ * person's stored element P and the index of its value in the reference
+ * table (33 bytes a record). cc_batch_origin_prepare fixes the padded size
+ * and the references; cc_batch_origin_records then makes any range of
+ * records, in memory (cc_batch_origin_finish) or a chunk at a time for a
+ * file (batch_file.h).
  */
 struct cc_batch_origin {
-	struct cc_batch *b;             /* count = room (padded max_n) */
+	uint8_t query_id[CC_BATCH_QUERY_ID_BYTES];
+	uint16_t chain;
+	uint16_t nodes;
+	uint16_t nrefs;
 	struct cc_attr_shape shape;
+	uint8_t *points;                /* max_n * CC_ELEMENT_BYTES */
+	uint8_t *values;                /* max_n reference indexes */
 	size_t n;                       /* records added */
 	size_t max_n;
+	size_t padded;                  /* once prepared */
+	bool prepared;
+	bool spent;                     /* finished or failed: only free */
+	uint8_t t[CC_SCALAR_BYTES];     /* r * s^-1, once prepared */
+	uint8_t y_pub[CC_ELEMENT_BYTES];
+	uint8_t refs[CC_LIMIT_BATCH_REFS * CC_BATCH_REF_BYTES];
 };
 
-struct origin_seal_job {
-	uint8_t *records;
-	const uint8_t *refs;            /* r * M_v for each value */
-	size_t n;                       /* real records; the rest are dummies */
-	size_t dummy_index;
-	const uint8_t *y_pub;
-};
+/* Reference indexes are stored in one byte each. */
+_Static_assert(CC_LIMIT_BATCH_REFS <= 256, "a reference index is a byte");
 
-/*
- * SPEC 8.3: seal every record's value. Sealing r*M_v with a fresh k gives
- * (k*G, r*M_v + k*Y), which is exactly seal-then-scale of M_v with the
- * fresh scalar k/r: the same distribution for half the multiplications.
- * Dummies also get their random token here.
- */
-static int
-origin_seal_range(void *ctx, size_t begin, size_t end)
+/* Wipe what the builder holds; it can only be freed afterwards. */
+static void
+origin_spend(struct cc_batch_origin *o)
 {
-	struct origin_seal_job *job = ctx;
-	uint8_t *rec;
-	size_t i, idx;
-	int r;
-
-	for (i = begin; i < end; i++) {
-		rec = job->records + i * CC_BATCH_RECORD_BYTES;
-		if (i < job->n)
-			idx = cc_buf_load_u16(rec + CC_BATCH_A_OFFSET);
-		else {
-			idx = job->dummy_index;
-			cc_group_element_random(rec + CC_BATCH_TOKEN_OFFSET);
-		}
-		r = cc_seal_element(rec + CC_BATCH_BLOCK_OFFSET,
-		    job->refs + idx * CC_BATCH_REF_BYTES + CC_ATTR_BYTES,
-		    job->y_pub);
-		if (r != 0)
-			return r;
+	/* Only the part written was ever touched: wipe just that. */
+	if (o->points != NULL) {
+		sodium_memzero(o->points, o->n * CC_ELEMENT_BYTES);
+		free(o->points);
+		o->points = NULL;
 	}
-	return 0;
+	if (o->values != NULL) {
+		sodium_memzero(o->values, o->n);
+		free(o->values);
+		o->values = NULL;
+	}
+	sodium_memzero(o->t, sizeof(o->t));
+	sodium_memzero(o->refs, sizeof(o->refs));
+	o->prepared = false;
+	o->spent = true;
 }
 
 int
@@ -287,23 +298,26 @@ cc_batch_origin_new(struct cc_batch_origin **ret_o,
 		cc_diag_set(diag, "invalid breakdown shape");
 		return CC_ERR_INVALID_ARGUMENT;
 	}
-	if ((room = cc_batch_padded_size(max_n)) == 0) {
+	if (cc_batch_padded_size(max_n) == 0) {
 		cc_diag_set(diag, "%zu records, at most %u", max_n,
 		    CC_LIMIT_BATCH_ELEMENTS);
 		return CC_ERR_LIMIT;
 	}
-	if ((o = calloc(1, sizeof(*o))) == NULL) {
+	/* Room for one at least, so that malloc never sees 0. */
+	room = max_n > 0 ? max_n : 1;
+	/* malloc, not calloc: pages past the records added stay untouched
+	 * (the room is a count of candidates, often more than selected). */
+	if ((o = calloc(1, sizeof(*o))) == NULL ||
+	    (o->points = malloc(room * CC_ELEMENT_BYTES)) == NULL ||
+	    (o->values = malloc(room)) == NULL) {
 		r = CC_ERR_ALLOC;
 		goto out;
 	}
-	/* calloc'd: pages past the records actually written stay untouched. */
-	if ((r = batch_alloc(&o->b, cc_attr_shape_count(shape), room)) != 0)
-		goto out;
-	memcpy(o->b->query_id, query_id, CC_BATCH_QUERY_ID_BYTES);
-	o->b->chain = chain;
-	o->b->hop = 0;
-	o->b->nodes = nodes;
+	memcpy(o->query_id, query_id, CC_BATCH_QUERY_ID_BYTES);
+	o->chain = chain;
+	o->nodes = nodes;
 	o->shape = *shape;
+	o->nrefs = (uint16_t)cc_attr_shape_count(shape);
 	o->max_n = max_n;
 	*ret_o = o;
 	o = NULL;
@@ -318,9 +332,7 @@ cc_batch_origin_add(struct cc_batch_origin *o,
     const uint8_t p[CC_ELEMENT_BYTES], const struct cc_attr *a,
     struct cc_diag *diag)
 {
-	uint8_t *rec;
-
-	if (o == NULL || o->b == NULL || p == NULL || a == NULL)
+	if (o == NULL || o->spent || o->prepared || p == NULL || a == NULL)
 		return CC_ERR_INVALID_ARGUMENT;
 	if (o->n == o->max_n) {
 		cc_diag_set(diag, "more than the %zu records announced",
@@ -332,11 +344,8 @@ cc_batch_origin_add(struct cc_batch_origin *o,
 		    "query's breakdown", o->n);
 		return CC_ERR_INVALID_ARGUMENT;
 	}
-	rec = batch_records_mut(o->b) + o->n * CC_BATCH_RECORD_BYTES;
-	memcpy(rec + CC_BATCH_TOKEN_OFFSET, p, CC_ELEMENT_BYTES);
-	/* At most CC_LIMIT_BATCH_REFS values: the index fits in a u16. */
-	cc_buf_store_u16(rec + CC_BATCH_A_OFFSET,
-	    (uint16_t)attr_ref_index(a, &o->shape));
+	memcpy(o->points + o->n * CC_ELEMENT_BYTES, p, CC_ELEMENT_BYTES);
+	o->values[o->n] = (uint8_t)attr_ref_index(a, &o->shape);
 	o->n++;
 	return 0;
 }
@@ -348,24 +357,20 @@ cc_batch_origin_count(const struct cc_batch_origin *o)
 }
 
 int
-cc_batch_origin_finish(struct cc_batch **ret_batch, struct cc_batch_origin *o,
+cc_batch_origin_prepare(struct cc_batch_origin *o,
     const uint8_t s[CC_SCALAR_BYTES], const uint8_t r[CC_SCALAR_BYTES],
-    const uint8_t y_pub[CC_ELEMENT_BYTES], struct cc_diag *diag)
+    const uint8_t y_pub[CC_ELEMENT_BYTES], struct cc_batch_header *ret_h,
+    struct cc_diag *diag)
 {
-	struct cc_batch *b;
-	struct origin_seal_job job;
-	uint8_t t[CC_SCALAR_BYTES], s_inv[CC_SCALAR_BYTES];
-	uint8_t *records;
-	size_t padded, nrefs = 0, bad = 0;
+	uint8_t s_inv[CC_SCALAR_BYTES];
+	size_t nrefs = 0;
 	int ret = CC_ERR_INTERNAL;
 
-	if (ret_batch == NULL)
+	if (ret_h != NULL)
+		memset(ret_h, 0, sizeof(*ret_h));
+	if (o == NULL || o->spent || o->prepared || s == NULL || r == NULL ||
+	    y_pub == NULL || ret_h == NULL)
 		return CC_ERR_INVALID_ARGUMENT;
-	*ret_batch = NULL;
-	if (o == NULL || o->b == NULL || s == NULL || r == NULL ||
-	    y_pub == NULL)
-		return CC_ERR_INVALID_ARGUMENT;
-	b = o->b;
 	if (cc_group_element_check(y_pub) != 0) {
 		cc_diag_set(diag, "invalid attribute key");
 		ret = CC_ERR_POINT;
@@ -376,52 +381,157 @@ cc_batch_origin_finish(struct cc_batch **ret_batch, struct cc_batch_origin *o,
 		ret = CC_ERR_SCALAR;
 		goto out;
 	}
-	cc_group_scalar_mul(t, r, s_inv);
-	/* SPEC 8.5: the padded size of what was added, within the room. */
-	padded = cc_batch_padded_size(o->n);
-	b->count = (uint32_t)padded;
-	b->body_len = batch_body_len(b->nrefs, padded);
-
-	/* SPEC 8.3 step 1: references (v, r*M_v) in reference order. */
-	if ((ret = cc_attr_refs_origin(batch_refs_mut(b), b->nrefs, &nrefs,
-	    &o->shape)) != 0 || nrefs != b->nrefs)
+	/* Step 2's scalar: (r*s^-1)*P = r*H(id). */
+	cc_group_scalar_mul(o->t, r, s_inv);
+	memcpy(o->y_pub, y_pub, CC_ELEMENT_BYTES);
+	/* SPEC 8.5: the padded size of what was added. */
+	o->padded = cc_batch_padded_size(o->n);
+	/* Step 3: references (v, r*M_v) in reference order. */
+	if ((ret = cc_attr_refs_origin(o->refs, CC_LIMIT_BATCH_REFS, &nrefs,
+	    &o->shape)) != 0)
 		goto out;
-	if ((ret = cc_group_mult_many(batch_refs_mut(b) + CC_ATTR_BYTES,
-	    nrefs, CC_BATCH_REF_BYTES, r, 1, NULL)) != 0)
-		goto out;
-
-	/* Step 2: tokens (r*s^-1)*P = r*H(id), in place over the P. */
-	records = batch_records_mut(b);
-	if ((ret = cc_group_mult_many(records + CC_BATCH_TOKEN_OFFSET, o->n,
-	    CC_BATCH_RECORD_BYTES, t, batch_threads(o->n), &bad)) != 0) {
-		cc_diag_set(diag, "stored element %zu is not valid", bad);
+	if (nrefs != o->nrefs) {
+		ret = CC_ERR_INTERNAL;
 		goto out;
 	}
-
-	/* Step 3: sealed attributes; dummies pad to the padded size. */
-	job.records = records;
-	job.refs = batch_refs_mut(b);
-	job.n = o->n;
-	job.dummy_index = nrefs - 1;
-	job.y_pub = y_pub;
-	if ((ret = cc_parallel_for(padded, batch_threads(padded),
-	    origin_seal_range, &job)) != 0)
+	if ((ret = cc_group_mult_many(o->refs + CC_ATTR_BYTES, nrefs,
+	    CC_BATCH_REF_BYTES, r, 1, NULL)) != 0)
 		goto out;
+	/* Step 7: the header. */
+	memcpy(ret_h->query_id, o->query_id, CC_BATCH_QUERY_ID_BYTES);
+	ret_h->chain = o->chain;
+	ret_h->hop = 0;
+	ret_h->nodes = o->nodes;
+	ret_h->nrefs = o->nrefs;
+	ret_h->count = (uint32_t)o->padded;
+	o->prepared = true;
+	ret = 0;
+out:
+	sodium_memzero(s_inv, sizeof(s_inv));
+	if (ret != 0) {
+		memset(ret_h, 0, sizeof(*ret_h));
+		origin_spend(o);
+	}
+	return ret;
+}
 
-	/* Step 4: shuffle (SPEC 5.8). */
+const uint8_t *
+cc_batch_origin_refs(const struct cc_batch_origin *o)
+{
+	return o != NULL && o->prepared ? o->refs : NULL;
+}
+
+struct origin_records_job {
+	const struct cc_batch_origin *o;
+	uint8_t *out;
+	size_t first;
+	atomic_size_t first_bad;
+};
+
+/*
+ * SPEC 8.3 steps 2, 4 and 5 for one record: the token t*P (a dummy's is
+ * random) and the sealed value. Sealing r*M_v with a fresh e gives
+ * (e*G, r*M_v + e*Y), the origin block of 5.6 with half the
+ * multiplications of seal-then-scale, and the same distribution.
+ */
+static int
+origin_records_range(void *ctx, size_t begin, size_t end)
+{
+	struct origin_records_job *job = ctx;
+	const struct cc_batch_origin *o = job->o;
+	uint8_t *rec;
+	size_t i, g, idx, seen;
+	int r;
+
+	for (i = begin; i < end; i++) {
+		rec = job->out + i * CC_BATCH_RECORD_BYTES;
+		g = job->first + i;
+		if (g < o->n) {
+			idx = o->values[g];
+			if (cc_group_mult(rec + CC_BATCH_TOKEN_OFFSET, o->t,
+			    o->points + g * CC_ELEMENT_BYTES) != 0) {
+				seen = atomic_load(&job->first_bad);
+				while (g < seen && !atomic_compare_exchange_weak(
+				    &job->first_bad, &seen, g))
+					;
+				return CC_ERR_POINT;
+			}
+		} else {
+			idx = (size_t)o->nrefs - 1;
+			cc_group_element_random(rec + CC_BATCH_TOKEN_OFFSET);
+		}
+		if ((r = cc_seal_element(rec + CC_BATCH_BLOCK_OFFSET,
+		    o->refs + idx * CC_BATCH_REF_BYTES + CC_ATTR_BYTES,
+		    o->y_pub)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+int
+cc_batch_origin_records(struct cc_batch_origin *o, size_t first, size_t n,
+    uint8_t *ret_records, struct cc_diag *diag)
+{
+	struct origin_records_job job;
+	int r;
+
+	if (o == NULL || !o->prepared || (n > 0 && ret_records == NULL) ||
+	    first > o->padded || n > o->padded - first)
+		return CC_ERR_INVALID_ARGUMENT;
+	job.o = o;
+	job.out = ret_records;
+	job.first = first;
+	atomic_init(&job.first_bad, SIZE_MAX);
+	if ((r = cc_parallel_for(n, batch_threads(n), origin_records_range,
+	    &job)) != 0) {
+		if (r == CC_ERR_POINT)
+			cc_diag_set(diag, "stored element %zu is not valid",
+			    atomic_load(&job.first_bad));
+		sodium_memzero(ret_records, n * CC_BATCH_RECORD_BYTES);
+		origin_spend(o);
+		return r;
+	}
+	return 0;
+}
+
+int
+cc_batch_origin_finish(struct cc_batch **ret_batch, struct cc_batch_origin *o,
+    const uint8_t s[CC_SCALAR_BYTES], const uint8_t r[CC_SCALAR_BYTES],
+    const uint8_t y_pub[CC_ELEMENT_BYTES], struct cc_diag *diag)
+{
+	struct cc_batch *b = NULL;
+	struct cc_batch_header h;
+	int ret = CC_ERR_INTERNAL;
+
+	if (ret_batch == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	*ret_batch = NULL;
+	if (o == NULL || o->spent || o->prepared)
+		return CC_ERR_INVALID_ARGUMENT;
+	if ((ret = cc_batch_origin_prepare(o, s, r, y_pub, &h, diag)) != 0)
+		goto out;
+	if ((ret = batch_alloc(&b, h.nrefs, h.count)) != 0)
+		goto out;
+	memcpy(b->query_id, h.query_id, CC_BATCH_QUERY_ID_BYTES);
+	b->chain = h.chain;
+	b->hop = 0;
+	b->nodes = h.nodes;
+	memcpy(batch_refs_mut(b), o->refs,
+	    (size_t)h.nrefs * CC_BATCH_REF_BYTES);
+	if ((ret = cc_batch_origin_records(o, 0, h.count, batch_records_mut(b),
+	    diag)) != 0)
+		goto out;
+	/* Step 6: shuffle (SPEC 5.8). */
 	cc_batch_shuffle(b);
 	batch_write_header(b);
 	*ret_batch = b;
-	o->b = NULL;
+	b = NULL;
 	ret = 0;
 out:
-	sodium_memzero(t, sizeof(t));
-	sodium_memzero(s_inv, sizeof(s_inv));
-	if (ret != 0) {
-		/* Half-built: nothing of it may be used or sent. */
-		cc_batch_free(o->b);
-		o->b = NULL;
-	}
+	/* Finished or failed, the builder holds nothing more. */
+	if (o != NULL)
+		origin_spend(o);
+	cc_batch_free(b);
 	return ret;
 }
 
@@ -430,7 +540,7 @@ cc_batch_origin_free(struct cc_batch_origin *o)
 {
 	if (o == NULL)
 		return;
-	cc_batch_free(o->b);
+	origin_spend(o);
 	sodium_memzero(o, sizeof(*o));
 	free(o);
 }

@@ -82,28 +82,46 @@ int cc_batch_new_origin(struct cc_batch **ret_batch,
 
 /*
  * The same origin step built record by record, so that a caller reading
- * its persons from a store holds them nowhere but in the batch itself
- * (96 bytes per record; no second array of points and attributes):
+ * its persons from a store holds them nowhere but in the builder, which
+ * keeps 33 bytes a record (P and the index of its value) until the batch
+ * is made:
  *
  *   cc_batch_origin_new     room for max_n records (an upper bound, e.g.
- *                           a count of the candidates): the buffer for
- *                           cc_batch_padded_size(max_n) records is
- *                           allocated zeroed and only the part written is
- *                           ever touched;
+ *                           a count of the candidates; only the part
+ *                           written is ever touched);
  *   cc_batch_origin_add     one record: its at-rest element P and its
  *                           real attribute value (within the shape);
  *                           CC_ERR_LIMIT past max_n;
- *   cc_batch_origin_finish  SPEC 8.3 steps 1-4 on the n records added:
- *                           pad to cc_batch_padded_size(n) with dummies,
- *                           references, tokens, sealing, shuffle. The
- *                           batch is unsigned (sign.h); on failure the
- *                           builder holds nothing and can only be freed.
+ *   cc_batch_origin_finish  SPEC 8.3 steps 2-7 on the n records added:
+ *                           the whole batch in memory, padded to
+ *                           cc_batch_padded_size(n), shuffled, unsigned
+ *                           (sign.h);
  *   cc_batch_origin_free    wipes (the points are secrets) and frees;
  *                           NULL is allowed.
  *
- * cc_batch_new_origin is exactly these on its arrays.
+ * For a batch that is never held whole (batch_file.h writes it to a file
+ * a chunk at a time), finish is instead:
+ *
+ *   cc_batch_origin_prepare  steps 2, 3 and 7 once: the scalar r*s^-1,
+ *                            the reference table (v, r*M_v), and the
+ *                            header (hop 0, count = the padded size);
+ *   cc_batch_origin_refs     that reference table (borrowed);
+ *   cc_batch_origin_records  records [first, first + n) of the
+ *                            unshuffled batch, into ret_records: indexes
+ *                            below cc_batch_origin_count are the records
+ *                            added, in order (token (r*s^-1)*P, sealed
+ *                            value), the others dummies (random token,
+ *                            sealed dummy value); every core. The caller
+ *                            MUST place them by a uniformly random
+ *                            permutation (SPEC 5.8), or real records
+ *                            would be told from dummies by position.
+ *
+ * After finish, or after any call failed, the builder holds nothing and
+ * can only be freed (other calls: CC_ERR_INVALID_ARGUMENT).
+ * cc_batch_new_origin is exactly new, add and finish on its arrays.
  */
 struct cc_batch_origin;
+struct cc_batch_header;
 
 int cc_batch_origin_new(struct cc_batch_origin **ret_o,
     const uint8_t query_id[CC_BATCH_QUERY_ID_BYTES], uint16_t chain,
@@ -118,6 +136,15 @@ int cc_batch_origin_finish(struct cc_batch **ret_batch,
     struct cc_batch_origin *o, const uint8_t s[CC_SCALAR_BYTES],
     const uint8_t r[CC_SCALAR_BYTES], const uint8_t y_pub[CC_ELEMENT_BYTES],
     struct cc_diag *diag);
+int cc_batch_origin_prepare(struct cc_batch_origin *o,
+    const uint8_t s[CC_SCALAR_BYTES], const uint8_t r[CC_SCALAR_BYTES],
+    const uint8_t y_pub[CC_ELEMENT_BYTES], struct cc_batch_header *ret_h,
+    struct cc_diag *diag);
+/* ret_h->nrefs entries of CC_BATCH_REF_BYTES; NULL before prepare. */
+const uint8_t *cc_batch_origin_refs(const struct cc_batch_origin *o);
+/* A stored element that is not valid is CC_ERR_POINT, diag names it. */
+int cc_batch_origin_records(struct cc_batch_origin *o, size_t first,
+    size_t n, uint8_t *ret_records, struct cc_diag *diag);
 void cc_batch_origin_free(struct cc_batch_origin *o);
 
 /*
@@ -194,6 +221,9 @@ struct cc_batch_header {
 int cc_batch_header_parse(struct cc_batch_header *ret_h,
     const uint8_t bytes[CC_BATCH_HEADER_BYTES], uint32_t max_count,
     struct cc_diag *diag);
+/* The 40 header bytes of h (magic, version 1, flags 0, record size 96). */
+void cc_batch_header_write(uint8_t out[CC_BATCH_HEADER_BYTES],
+    const struct cc_batch_header *h);
 /* Header, references and records: the bytes D covers. */
 size_t cc_batch_body_bytes(const struct cc_batch_header *h);
 /* nrefs entries: values valid and strictly ascending, elements valid. */
