@@ -245,15 +245,18 @@ static const struct command commands[] = {
 	  "owner, the node's decision (by whom, why), the steps it ran, and\n"
 	  "how the query ended with the released table's digest.\n" },
 	{ "approve", cmd_approve, "approve a query the policy held",
-	  "[--dir DIR] ID",
+	  "[--dir DIR] [--by NAME] ID",
 	  "Approves query ID (see `queries`), which the policy allowed but\n"
 	  "held for a person (approval = manual). The rules are checked\n"
 	  "again; the decision goes to the aggregator with this node's\n"
-	  "certificate and is recorded in the query log.\n" },
+	  "certificate and is recorded in the query log as made by NAME\n"
+	  "(at most 40 bytes, no personnummer) and the account running the\n"
+	  "command, or by the account alone without --by.\n" },
 	{ "reject", cmd_reject, "reject a query the policy held",
-	  "[--dir DIR] [--why TEXT] ID",
+	  "[--dir DIR] [--by NAME] [--why TEXT] ID",
 	  "Rejects query ID; the aggregator fails it naming this node and\n"
-	  "TEXT (at most 200 bytes, no personnummer) as the reason.\n" },
+	  "TEXT (at most 200 bytes, no personnummer) as the reason. --by as\n"
+	  "for approve.\n" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -1052,33 +1055,45 @@ out:
 	return rc;
 }
 
-/* The name of the person deciding: the login of the effective user. */
+/* The longest --by NAME, so that "NAME (as LOGIN)" fits the query log. */
+#define DECIDER_NAME_MAX 40
+
+/*
+ * Who decides, for the query log: "NAME (as LOGIN)" with --by NAME, else
+ * the login of the effective user. Run through runuser the login is the
+ * service account, which names no person: --by does.
+ */
 static void
-deciding_user(char *out, size_t outsz)
+deciding_user(char *out, size_t outsz, const char *name)
 {
 	struct passwd pw, *res = NULL;
-	char buf[1024];
+	char buf[1024], login[48];
 
 	if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &res) == 0 &&
 	    res != NULL && res->pw_name != NULL && res->pw_name[0] != '\0')
-		snprintf(out, outsz, "%s", res->pw_name);
+		snprintf(login, sizeof(login), "%.32s", res->pw_name);
 	else
-		snprintf(out, outsz, "uid %u", (unsigned)geteuid());
+		snprintf(login, sizeof(login), "uid %u", (unsigned)geteuid());
+	if (name != NULL)
+		snprintf(out, outsz, "%s (as %s)", name, login);
+	else
+		snprintf(out, outsz, "%s", login);
 }
 
 static int
-decide_held(const char *name, bool approve, int argc, char **argv)
+decide_held(const char *cmd, bool approve, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "dir", required_argument, NULL, 'd' },
 		{ "why", required_argument, NULL, 'w' },
+		{ "by", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cc_diag d = { "" };
 	struct node n;
-	const char *dir_opt = NULL, *why = NULL, *id;
-	char by[65];
+	const char *dir_opt = NULL, *why = NULL, *name = NULL, *id;
+	char by[CC_QUERYLOG_BY_MAX + 1];
 	int ch, r;
 
 	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
@@ -1086,31 +1101,37 @@ decide_held(const char *name, bool approve, int argc, char **argv)
 		case 'd': dir_opt = optarg; break;
 		case 'w':
 			if (approve)
-				return usage_error(name, "unknown option --why");
+				return usage_error(cmd, "unknown option --why");
 			why = optarg;
 			break;
-		case 'h': return help(name);
-		default: return usage_error(name, "unknown option");
+		case 'b': name = optarg; break;
+		case 'h': return help(cmd);
+		default: return usage_error(cmd, "unknown option");
 		}
 	}
 	if (argc - optind != 1)
-		return usage_error(name, "expected exactly one query ID");
+		return usage_error(cmd, "expected exactly one query ID");
 	id = argv[optind];
 	if (!cc_querykey_id_valid(id))
-		return usage_error(name, "\"%.40s\" is not a query id (32 "
+		return usage_error(cmd, "\"%.40s\" is not a query id (32 "
 		    "lowercase hex characters)", id);
+	if (name != NULL && (strlen(name) > DECIDER_NAME_MAX ||
+	    cc_worker_reason_check(name, &d) != 0))
+		return usage_error(cmd, "--by: a name of 1 to %d bytes of "
+		    "printable UTF-8 without six digits in a row",
+		    DECIDER_NAME_MAX);
 	if (!approve) {
 		if (why == NULL)
 			why = "rejected by the node's administrator";
 		if (cc_worker_reason_check(why, &d) != 0)
-			return usage_error(name, "--why: %s", d.text);
+			return usage_error(cmd, "--why: %s", d.text);
 	}
-	if (node_open(&n, name, node_dir(dir_opt)) != 0)
+	if (node_open(&n, cmd, node_dir(dir_opt)) != 0)
 		return EXIT_FAIL;
-	deciding_user(by, sizeof(by));
+	deciding_user(by, sizeof(by), name);
 	if (cc_client_global_init() != 0) {
 		fprintf(stderr, "%s %s: libcurl failed to initialise\n",
-		    progname, name);
+		    progname, cmd);
 		node_close(&n);
 		return EXIT_FAIL;
 	}
@@ -1118,7 +1139,7 @@ decide_held(const char *name, bool approve, int argc, char **argv)
 	cc_client_global_cleanup();
 	node_close(&n);
 	if (r != 0) {
-		errx_diag(name, r, &d);
+		errx_diag(cmd, r, &d);
 		return EXIT_FAIL;
 	}
 	printf("query %s %s by %s; the aggregator has the decision\n", id,

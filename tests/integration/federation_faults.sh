@@ -239,11 +239,11 @@ stall() { # -> prints the id of a query stalled at chain 0 hop 1
   # The worker may have been frozen while holding its query log's lock;
   # approve then gives up after a bounded wait: let the worker run a
   # moment, freeze it again and retry. The batch below proves approval.
-  if ! "$nodebin" approve --dir "$fed/nodes/skola" "$id" >&2; then
+  if ! "$nodebin" approve --dir "$fed/nodes/skola" --by "Maria Berg" "$id" >&2; then
     kill -CONT "$(member_pid node:skola)"
     sleep 1
     kill -STOP "$(member_pid node:skola)"
-    "$nodebin" approve --dir "$fed/nodes/skola" "$id" >&2 || true
+    "$nodebin" approve --dir "$fed/nodes/skola" --by "Maria Berg" "$id" >&2 || true
   fi
   wait_for 30 test -s "$fed/aggregator/batches/$id/0-0.batch" || return 1
   echo "$id"
@@ -284,6 +284,10 @@ upload_as() {
 
 if id=$(stall); then
   ok "query $id stalled at chain 0 hop 1 (skola frozen after approving)"
+  check "skola's query log names the person who approved, and the account" \
+    bash -c '"$1" queries --dir "$2" --json | jq -e --arg id "$3" --arg me "$(id -un)" \
+      '"'"'.[] | select(.id == $id) | .decision.by == "Maria Berg (as \($me))"'"'"' >/dev/null' \
+    _ "$nodebin" "$fed/nodes/skola" "$id"
   b00="$fed/aggregator/batches/$id/0-0.batch"
   cp "$b00" "$work/0-0.batch"
   # Signed by the wrong node: a correct hop-1 header, signed with bup's key.

@@ -155,6 +155,13 @@ expect_rc 2 "import --snapshot --append" "$node" import --dir "$dir" --snapshot 
 expect_rc 2 "import bad --on" "$node" import --dir "$dir" --on 2025-13-01 "$work/a.csv"
 expect_rc 2 "import bad --max-reject-rate" "$node" import --dir "$dir" --max-reject-rate 2 "$work/a.csv"
 expect_rc 2 "import bad --encoding" "$node" import --dir "$dir" --encoding latin9 "$work/a.csv"
+# Usage errors of approve and reject (checked before anything is opened).
+qid=0123456789abcdef0123456789abcdef
+expect_rc 2 "approve --by with a personnummer-like run" "$node" approve --dir "$dir" --by "Anna 121212" "$qid"
+check "approve --by: the message names the option" grep -q -- "--by:" "$work/err"
+expect_rc 2 "reject --by over 40 bytes" "$node" reject --dir "$dir" --by "$(printf 'x%.0s' $(seq 41))" "$qid"
+expect_rc 2 "approve --why" "$node" approve --dir "$dir" --why "x" "$qid"
+expect_rc 2 "approve without an id" "$node" approve --dir "$dir" --by "Anna Berg"
 
 # --- catalogue ---
 expect_rc 0 "catalogue" "$node" catalogue --dir "$dir"
