@@ -1517,35 +1517,58 @@ out:
 	return r;
 }
 
+/*
+ * The checks both Venn margin builders share: nsets and ncells within
+ * limits; *ret_nregions the number of non-empty regions.
+ */
+static int
+venn_shape(size_t nsets, size_t ncells, size_t *ret_nregions)
+{
+	*ret_nregions = 0;
+	if (nsets < 1 || nsets > CC_LIMIT_SETS || ncells < 1)
+		return CC_ERR_INVALID_ARGUMENT;
+	*ret_nregions = ((size_t)1 << nsets) - 1;
+	if (ncells > CC_LIMIT_TABLE_CELLS / *ret_nregions)
+		return CC_ERR_LIMIT;
+	return 0;
+}
+
+/* nmargins margins and room for nterms terms in one block (one free). */
+static struct cc_margin *
+margins_new(size_t nmargins, size_t nterms, size_t **ret_terms)
+{
+	struct cc_margin *mg;
+
+	if ((mg = calloc(1, nmargins * sizeof(*mg) +
+	    nterms * sizeof(size_t))) == NULL)
+		return NULL;
+	*ret_terms = (size_t *)(void *)(mg + nmargins);
+	return mg;
+}
+
 int
 cc_disclosure_venn_margins(struct cc_margin **ret_margins,
     size_t *ret_nmargins, size_t nsets, size_t ncells)
 {
 	struct cc_margin *mg = NULL;
-	size_t *terms, nregions, nmargins, nterms, i, reg, c, n = 0;
+	size_t *terms = NULL, nregions, nmargins, nterms, i, reg, c, n = 0;
 	int r = CC_ERR_INVALID_ARGUMENT;
 
 	if (ret_margins != NULL)
 		*ret_margins = NULL;
 	if (ret_nmargins != NULL)
 		*ret_nmargins = 0;
-	if (ret_margins == NULL || ret_nmargins == NULL || nsets < 1 ||
-	    nsets > CC_LIMIT_SETS || ncells < 1)
+	if (ret_margins == NULL || ret_nmargins == NULL)
 		goto out;
-	nregions = ((size_t)1 << nsets) - 1;
-	if (ncells > CC_LIMIT_TABLE_CELLS / nregions) {
-		r = CC_ERR_LIMIT;
+	if ((r = venn_shape(nsets, ncells, &nregions)) != 0)
 		goto out;
-	}
 	nmargins = nsets + (ncells > 1 ? nregions : 0);
 	/* Set i has 2^(nsets-1) regions; region totals cover every cell once. */
 	nterms = nsets * ((size_t)1 << (nsets - 1)) * ncells +
 	    (ncells > 1 ? nregions * ncells : 0);
 	r = CC_ERR_ALLOC;
-	if ((mg = calloc(1, nmargins * sizeof(*mg) +
-	    nterms * sizeof(size_t))) == NULL)
+	if ((mg = margins_new(nmargins, nterms, &terms)) == NULL)
 		goto out;
-	terms = (size_t *)(void *)(mg + nmargins);
 	for (i = 0; i < nsets; i++) {
 		mg[i].terms = &terms[n];
 		for (reg = 1; reg <= nregions; reg++) {
@@ -1584,34 +1607,29 @@ cc_disclosure_margins_free(struct cc_margin *margins)
 {
 	free(margins);
 }
+
 int
 cc_disclosure_venn_known_margins(struct cc_margin **ret_known,
     size_t *ret_nknown, size_t nsets, size_t ncells)
 {
 	struct cc_margin *mg = NULL;
-	size_t *terms, nregions, nknown, nterms, i, reg, c, n = 0;
+	size_t *terms = NULL, nregions, nknown, nterms, i, reg, c, n = 0;
 	int r = CC_ERR_INVALID_ARGUMENT;
 
 	if (ret_known != NULL)
 		*ret_known = NULL;
 	if (ret_nknown != NULL)
 		*ret_nknown = 0;
-	if (ret_known == NULL || ret_nknown == NULL || nsets < 1 ||
-	    nsets > CC_LIMIT_SETS || ncells < 1)
+	if (ret_known == NULL || ret_nknown == NULL)
 		goto out;
-	nregions = ((size_t)1 << nsets) - 1;
-	if (ncells > CC_LIMIT_TABLE_CELLS / nregions) {
-		r = CC_ERR_LIMIT;
+	if ((r = venn_shape(nsets, ncells, &nregions)) != 0)
 		goto out;
-	}
 	nknown = nsets * ncells;
 	/* Each set is in 2^(nsets-1) regions, once per breakdown cell. */
 	nterms = nknown * ((size_t)1 << (nsets - 1));
 	r = CC_ERR_ALLOC;
-	if ((mg = calloc(1, nknown * sizeof(*mg) +
-	    nterms * sizeof(size_t))) == NULL)
+	if ((mg = margins_new(nknown, nterms, &terms)) == NULL)
 		goto out;
-	terms = (size_t *)(void *)(mg + nknown);
 	for (i = 0; i < nsets; i++) {
 		for (c = 0; c < ncells; c++) {
 			struct cc_margin *x = &mg[i * ncells + c];
