@@ -491,6 +491,9 @@ cc_batch_origin_records(struct cc_batch_origin *o, size_t first, size_t n,
 		origin_spend(o);
 		return r;
 	}
+	/* The last record made: the points are not needed any more. */
+	if (first + n == o->padded)
+		origin_spend(o);
 	return 0;
 }
 

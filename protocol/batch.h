@@ -115,6 +115,8 @@ int cc_batch_new_origin(struct cc_batch **ret_batch,
  *                            MUST place them by a uniformly random
  *                            permutation (SPEC 5.8), or real records
  *                            would be told from dummies by position.
+ *                            Making the last record (first + n = the
+ *                            padded count) spends the builder.
  *
  * After finish, or after any call failed, the builder holds nothing and
  * can only be freed (other calls: CC_ERR_INVALID_ARGUMENT).
