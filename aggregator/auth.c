@@ -932,6 +932,121 @@ out:
 	return r;
 }
 
+/* Whether user name exists (enabled or not); false on a store error. */
+static bool
+auth_user_exists(struct cc_agg_store *s, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	bool found;
+
+	if (cc_agg_store_prepare(s, &st, "SELECT 1 FROM users WHERE name = ?",
+	    NULL) != 0)
+		return false;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* One token of cc_auth_token_list. */
+static int
+auth_token_row(json_t **ret_row, sqlite3_stmt *st)
+{
+	*ret_row = json_pack("{s:s?,s:s?,s:o}",
+	    "id", (const char *)sqlite3_column_text(st, 0),
+	    "label", (const char *)sqlite3_column_text(st, 1),
+	    "created", auth_json_time(st, 2));
+	return *ret_row != NULL ? 0 : CC_ERR_ALLOC;
+}
+
+/* The token id shown to admins: the first hex digits of its SHA-256. */
+#define AUTH_TOKEN_ID_SQL \
+	"lower(substr(hex(id_hash), 1, " AUTH_STR(CC_AUTH_TOKEN_ID_LEN) "))"
+#define AUTH_STR(x) AUTH_STR2(x)
+#define AUTH_STR2(x) #x
+
+int
+cc_auth_token_list(struct cc_agg_store *s, const char *name,
+    json_t **ret_tokens, struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*ret_tokens = NULL;
+	if (cc_auth_username_check(name) != 0 || !auth_user_exists(s, name)) {
+		cc_diag_set(diag, "no such user");
+		return CC_ERR_NOT_FOUND;
+	}
+	if ((r = cc_agg_store_prepare(s, &st, "SELECT " AUTH_TOKEN_ID_SQL ", "
+	    "label, created FROM tokens WHERE user = ? ORDER BY created, label",
+	    diag)) != 0)
+		return r;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	r = cc_agg_store_rows(s, st, auth_token_row, ret_tokens, diag);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+cc_auth_token_revoke(struct cc_agg_store *s, const char *name, const char *id,
+    struct cc_diag *diag)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *detail = NULL;
+	size_t i;
+	int r = CC_ERR_INTERNAL, n;
+
+	if (cc_auth_username_check(name) != 0) {
+		cc_diag_set(diag, "no such user");
+		return CC_ERR_NOT_FOUND;
+	}
+	for (i = 0; id != NULL && id[i] != '\0'; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') ||
+		    (id[i] >= 'a' && id[i] <= 'f')))
+			break;
+	if (id == NULL || id[i] != '\0' || i != CC_AUTH_TOKEN_ID_LEN) {
+		cc_diag_set(diag, "a token id is %d lowercase hex characters "
+		    "(see `token list`)", CC_AUTH_TOKEN_ID_LEN);
+		return CC_ERR_FORMAT;
+	}
+	if (cc_agg_store_begin(s) != 0)
+		return cc_agg_store_fail(s, diag);
+	if ((r = cc_agg_store_prepare(s, &st, "DELETE FROM tokens WHERE user = ? "
+	    "AND " AUTH_TOKEN_ID_SQL " = ?", diag)) != 0)
+		goto out;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = cc_agg_store_fail(s, diag);
+		goto out;
+	}
+	/* 48 bits of a hash: two tokens of one user never share them. */
+	if ((n = sqlite3_changes(cc_agg_store_db(s))) != 1) {
+		cc_diag_set(diag, "%s has no token %s", name, id);
+		r = CC_ERR_NOT_FOUND;
+		goto out;
+	}
+	if ((detail = json_pack("{s:s,s:s}", "user", name, "token", id)) ==
+	    NULL) {
+		r = CC_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = cc_audit_append(s, AUTH_ACTOR, "user.token-revoked", detail,
+	    diag)) != 0)
+		goto out;
+	if (cc_agg_store_commit(s) != 0) {
+		r = cc_agg_store_fail(s, diag);
+		goto out;
+	}
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	json_decref(detail);
+	if (r != 0)
+		cc_agg_store_rollback(s);
+	return r;
+}
+
 int
 cc_auth_node_add(struct cc_agg_store *s, const char *id, const char *sector,
     time_t now, struct cc_diag *diag)

@@ -137,6 +137,25 @@ int cc_auth_token_create(struct cc_agg_store *s, const char *name,
     const char *label, time_t now, char ret_token[CC_AUTH_TOKEN_LEN + 1],
     struct cc_diag *diag);
 
+/*
+ * The tokens of user name as a new JSON array of {"id", "label",
+ * "created"}: id is the first CC_AUTH_TOKEN_ID_LEN lowercase hex digits of
+ * the token's SHA-256, which names it without revealing it.
+ * CC_ERR_NOT_FOUND for an unknown user.
+ */
+#define CC_AUTH_TOKEN_ID_LEN 12
+int cc_auth_token_list(struct cc_agg_store *s, const char *name,
+    json_t **ret_tokens, struct cc_diag *diag);
+
+/*
+ * Delete user name's token with that id (as listed), audited as
+ * user.token-revoked: requests with it are refused from then on.
+ * CC_ERR_FORMAT for a malformed id, CC_ERR_NOT_FOUND if name has no such
+ * token.
+ */
+int cc_auth_token_revoke(struct cc_agg_store *s, const char *name,
+    const char *id, struct cc_diag *diag);
+
 /* A new enabled node. CC_ERR_FORMAT (bad id or sector), CC_ERR_EXISTS. */
 int cc_auth_node_add(struct cc_agg_store *s, const char *id, const char *sector,
     time_t now, struct cc_diag *diag);

@@ -717,8 +717,35 @@ print_list(json_t *list, bool as_json, const char *const *cols, size_t ncols)
  * Open the store, list its nodes or users and print them (--json: the
  * array as the API returns it).
  */
+/* What a list command lists: arg is its NAME argument, if it has one. */
+typedef int (*lister_fn)(struct cc_agg_store *s, const char *arg,
+    json_t **ret_list, struct cc_diag *diag);
+
 static int
-list_command(const struct command *c, struct args *a, bool users,
+list_users(struct cc_agg_store *s, const char *arg, json_t **ret_list,
+    struct cc_diag *diag)
+{
+	(void)arg;
+	return cc_auth_user_list(s, ret_list, diag);
+}
+
+static int
+list_nodes(struct cc_agg_store *s, const char *arg, json_t **ret_list,
+    struct cc_diag *diag)
+{
+	(void)arg;
+	return cc_auth_node_list(s, false, ret_list, diag);
+}
+
+static int
+list_tokens(struct cc_agg_store *s, const char *arg, json_t **ret_list,
+    struct cc_diag *diag)
+{
+	return cc_auth_token_list(s, arg, ret_list, diag);
+}
+
+static int
+list_command(const struct command *c, struct args *a, lister_fn lister,
     const char *const *cols, size_t ncols)
 {
 	struct cc_diag d = { "" };
@@ -728,8 +755,7 @@ list_command(const struct command *c, struct args *a, bool users,
 
 	if (open_store(c->name, agg_dir(a->dir), &store) != 0)
 		return EXIT_FAIL;
-	r = users ? cc_auth_user_list(store, &list, &d) :
-	    cc_auth_node_list(store, false, &list, &d);
+	r = lister(store, c->npos > 0 ? a->pos[0] : NULL, &list, &d);
 	cc_agg_store_close(store);
 	if (r != 0) {
 		fail_diag(c->name, r, &d);
@@ -746,7 +772,8 @@ cmd_node_list(const struct command *c, struct args *a)
 	static const char *const cols[] = { "id", "sector", "enabled",
 	    "last_seen" };
 
-	return list_command(c, a, false, cols, sizeof(cols) / sizeof(cols[0]));
+	return list_command(c, a, list_nodes, cols,
+	    sizeof(cols) / sizeof(cols[0]));
 }
 
 /* ---- users and tokens ------------------------------------------------------ */
@@ -848,7 +875,8 @@ cmd_user_list(const struct command *c, struct args *a)
 	static const char *const cols[] = { "name", "role", "enabled", "created",
 	    "tokens" };
 
-	return list_command(c, a, true, cols, sizeof(cols) / sizeof(cols[0]));
+	return list_command(c, a, list_users, cols,
+	    sizeof(cols) / sizeof(cols[0]));
 }
 
 static int
@@ -874,6 +902,34 @@ cmd_token_create(const struct command *c, struct args *a)
 	sodium_memzero(token, sizeof(token));
 	fprintf(stderr, "%s %s: a new API token for %s (shown only now; keep it "
 	    "secret)\n", progname, c->name, a->pos[0]);
+	return EXIT_OK;
+}
+
+static int
+cmd_token_list(const struct command *c, struct args *a)
+{
+	static const char *const cols[] = { "id", "label", "created" };
+
+	return list_command(c, a, list_tokens, cols,
+	    sizeof(cols) / sizeof(cols[0]));
+}
+
+static int
+cmd_token_revoke(const struct command *c, struct args *a)
+{
+	struct cc_diag d = { "" };
+	struct cc_agg_store *store = NULL;
+	int r;
+
+	if (open_store(c->name, agg_dir(a->dir), &store) != 0)
+		return EXIT_FAIL;
+	r = cc_auth_token_revoke(store, a->pos[0], a->pos[1], &d);
+	cc_agg_store_close(store);
+	if (r != 0) {
+		fail_diag(c->name, r, &d);
+		return EXIT_FAIL;
+	}
+	printf("token %s of %s revoked\n", a->pos[1], a->pos[0]);
 	return EXIT_OK;
 }
 
@@ -965,6 +1021,15 @@ static const struct command commands[] = {
 	  "Creates an API token for user NAME (for the crosscount CLI:\n"
 	  "Authorization: Bearer TOKEN) and prints it once on standard output;\n"
 	  "only its SHA-256 is kept. The token acts with the user's role.\n" },
+	{ "token list", cmd_token_list, 1, { { "json", false } },
+	  "NAME [--json] [--dir DIR]",
+	  "Lists user NAME's API tokens: id (the first 12 hex digits of the\n"
+	  "token's SHA-256, which names it without revealing it), label,\n"
+	  "created.\n" },
+	{ "token revoke", cmd_token_revoke, 2, { { NULL, false } },
+	  "NAME ID [--dir DIR]",
+	  "Revokes user NAME's token ID (as `token list` shows it): requests\n"
+	  "with it are refused from then on. Audited.\n" },
 	{ "audit verify", cmd_audit_verify, 0, { { NULL, false } },
 	  "[--dir DIR]",
 	  "Recomputes the hash chain of the audit log (SPEC 13) and prints the\n"

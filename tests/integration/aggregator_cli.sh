@@ -53,6 +53,7 @@ expect_rc 0 "--help" "$agg" --help
 check "--help lists the commands" grep -q "token create" "$work/out"
 for c in init serve "node add" "node disable" "node enable" "node list" \
     "user add" "user passwd" "user disable" "user list" "token create" \
+    "token list" "token revoke" \
     "audit verify"; do
 	# shellcheck disable=SC2086
 	expect_rc 0 "$c --help" "$agg" $c --help
@@ -141,6 +142,19 @@ check "the token itself is not stored" sh -c "! grep -aq '${token#cct_}' '$dir/a
 expect_rc 1 "token for an unknown user" "$agg" token create nobody
 expect_rc 0 "user list counts the token" "$agg" user list --json
 check "...one token for anna" test "$(json_get "$work/out" '[u["tokens"] for u in d if u["name"]=="anna"][0]')" = 1
+expect_rc 0 "a second token" "$agg" token create anna --label "spare"
+token2=$(cat "$work/out")
+expect_rc 0 "token list --json" "$agg" token list anna --json
+check "token list: both, with labels" test "$(json_get "$work/out" '",".join(sorted(t["label"] for t in d))')" = "ci job,spare"
+check "token list: ids are 12 hex, the tokens themselves are not shown" sh -c "
+	test \"\$(python3 -c 'import json,re,sys; print(all(re.fullmatch(\"[0-9a-f]{12}\", t[\"id\"]) for t in json.load(open(sys.argv[1]))))' '$work/out')\" = True &&
+	! grep -q '${token#cct_}' '$work/out' && ! grep -q '${token2#cct_}' '$work/out'"
+token2_id=$(python3 -c 'import hashlib,sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest()[:12])' "$token2")
+check "token list: the id is the start of the token's SHA-256" grep -q "\"$token2_id\"" "$work/out"
+expect_rc 1 "token list of an unknown user" "$agg" token list nobody
+expect_rc 2 "token revoke without an id" "$agg" token revoke anna
+expect_rc 1 "token revoke with a malformed id" "$agg" token revoke anna XYZ
+expect_rc 1 "token revoke of another user's token" "$agg" token revoke bertil "$token2_id"
 expect_rc 0 "audit verify" "$agg" audit verify
 check "audit log has the registry changes" grep -Eq "intact: ([6-9]|[1-9][0-9]+) entries" "$work/out"
 
@@ -202,6 +216,11 @@ check "bearer POST needs no CSRF (400: bad query)" test "$(status_of -H "Authori
 	-H 'Content-Type: application/json' -d '{"title":' "$url/api/v1/queries")" = 400
 check "...malformed JSON is a JSON error" test "$(json_get "$work/body" 'd["error"]["code"]')" = bad_request
 check "wrong token: 401" test "$(status_of -H "Authorization: Bearer cct_$(printf '%064d' 0)" "$url/api/v1/me")" = 401
+check "the second token: 200" test "$(status_of -H "Authorization: Bearer $token2" "$url/api/v1/me")" = 200
+expect_rc 0 "token revoke while serving" "$agg" token revoke anna "$token2_id"
+check "a revoked token: 401" test "$(status_of -H "Authorization: Bearer $token2" "$url/api/v1/me")" = 401
+check "the other token still works" test "$(status_of -H "Authorization: Bearer $token" "$url/api/v1/me")" = 200
+expect_rc 1 "token revoke twice" "$agg" token revoke anna "$token2_id"
 expect_rc 0 "user disable while serving" "$agg" user disable anna
 check "a disabled user's token: 401" test "$(status_of -H "Authorization: Bearer $token" "$url/api/v1/me")" = 401
 check "a disabled user cannot sign in" test "$(login anna anna-password-1)" = 401

@@ -588,6 +588,44 @@ tokens_are_shown_once_and_hashed(void **state)
 	json_decref(users);
 	assert_int_equal(count_rows("SELECT count(*) FROM audit WHERE event = "
 	    "'user.token-created'", NULL), 2);
+
+	/* Listed by the start of their hash; revoked by it. */
+	{
+		json_t *tokens = NULL;
+		char id[2 * SHA256_DIGEST_LENGTH + 1];
+
+		assert_int_equal(cc_auth_token_list(db, "dora", &tokens, &d), 0);
+		assert_int_equal(json_array_size(tokens), 2);
+		sodium_bin2hex(id, sizeof(id), h, sizeof(h));
+		id[CC_AUTH_TOKEN_ID_LEN] = '\0';
+		json_array_foreach(tokens, i, u) {
+			assert_int_equal(strlen(json_string_value(
+			    json_object_get(u, "id"))), CC_AUTH_TOKEN_ID_LEN);
+			if (strcmp(json_string_value(json_object_get(u, "label")),
+			    "ci") == 0)
+				assert_string_equal(json_string_value(
+				    json_object_get(u, "id")), id);
+		}
+		json_decref(tokens);
+		assert_int_equal(cc_auth_token_list(db, "nobody", &tokens, &d),
+		    CC_ERR_NOT_FOUND);
+		assert_null(tokens);
+		assert_int_equal(cc_auth_token_revoke(db, "dora", "ABCDEF123456",
+		    &d), CC_ERR_FORMAT);
+		assert_int_equal(cc_auth_token_revoke(db, "dora", "abc", &d),
+		    CC_ERR_FORMAT);
+		assert_int_equal(cc_auth_token_revoke(db, "dora", "000000000000",
+		    &d), CC_ERR_NOT_FOUND);
+		assert_int_equal(cc_auth_token_revoke(db, "nobody", id, &d),
+		    CC_ERR_NOT_FOUND);
+		assert_int_equal(cc_auth_token_revoke(db, "dora", id, &d), 0);
+		assert_int_equal(cc_auth_token_revoke(db, "dora", id, &d),
+		    CC_ERR_NOT_FOUND);
+		assert_int_equal(count_rows("SELECT count(*) FROM tokens WHERE "
+		    "user = 'dora'", NULL), 1);
+		assert_int_equal(count_rows("SELECT count(*) FROM audit WHERE "
+		    "event = 'user.token-revoked'", NULL), 1);
+	}
 }
 
 static void
