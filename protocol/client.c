@@ -502,3 +502,110 @@ out:
 	cc_buf_free(sink.buf);
 	return r;
 }
+
+/* Exactly len bytes at off; a short file is CC_ERR_IO (it changed). */
+static int
+client_read_at(int fd, uint8_t *p, size_t len, off_t off,
+    const char *file_path, struct cc_diag *diag)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = pread(fd, p, len, off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			cc_diag_set(diag, "cannot read %s: %s", file_path,
+			    strerror(errno));
+			return CC_ERR_IO;
+		}
+		if (n == 0) {
+			cc_diag_set(diag, "%s changed while it was sent",
+			    file_path);
+			return CC_ERR_IO;
+		}
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+int
+cc_client_upload_file(struct cc_client *c, const char *path,
+    const char *file_path, size_t part_size, long timeout, long *ret_status,
+    struct cc_diag *diag)
+{
+	struct client_sink sink = { .fd = -1, .max = CC_LIMIT_HTTP_RESPONSE };
+	char url[CLIENT_URL_MAX];
+	struct stat st;
+	uint8_t *part = NULL;
+	size_t off = 0, n, len, cap = 0;
+	int fd = -1, r = CC_ERR_INTERNAL;
+
+	if (ret_status == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	*ret_status = 0;
+	if (c == NULL || path == NULL || file_path == NULL)
+		return CC_ERR_INVALID_ARGUMENT;
+	if (part_size == 0 || part_size > CC_LIMIT_UPLOAD_PART)
+		part_size = CC_LIMIT_UPLOAD_PART;
+	if ((fd = open(file_path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &st) != 0) {
+		cc_diag_set(diag, "cannot open %s: %s", file_path,
+		    strerror(errno));
+		r = CC_ERR_IO;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size < 0 ||
+	    (uintmax_t)st.st_size > SIZE_MAX) {
+		cc_diag_set(diag, "%s is not a regular file", file_path);
+		r = CC_ERR_IO;
+		goto out;
+	}
+	len = (size_t)st.st_size;
+	cap = len < part_size ? len : part_size;
+	if ((part = malloc(cap > 0 ? cap : 1)) == NULL ||
+	    (sink.buf = cc_buf_new(CC_LIMIT_HTTP_RESPONSE)) == NULL) {
+		r = CC_ERR_ALLOC;
+		goto out;
+	}
+	/* As cc_client_upload: parts in order, an empty file one empty PUT. */
+	do {
+		n = len - off < part_size ? len - off : part_size;
+		if ((size_t)snprintf(url, sizeof(url), "%s?offset=%zu", path, off) >=
+		    sizeof(url)) {
+			r = CC_ERR_INVALID_ARGUMENT;
+			goto out;
+		}
+		if ((r = client_read_at(fd, part, n, (off_t)off, file_path,
+		    diag)) != 0)
+			goto out;
+		cc_buf_reset(sink.buf);
+		sink.written = 0;
+		if ((r = client_perform(c, "PUT", url, "application/octet-stream",
+		    part, n, &sink, timeout, ret_status, diag)) != 0)
+			goto out;
+		if (*ret_status < 200 || *ret_status > 299) {
+			client_error_message(sink.buf, *ret_status, diag);
+			r = 0;
+			goto out;
+		}
+		off += n;
+	} while (off < len);
+	/* Every part was read: the file must not have grown meanwhile. */
+	if (fstat(fd, &st) != 0 || (uintmax_t)st.st_size != len) {
+		cc_diag_set(diag, "%s changed while it was sent", file_path);
+		r = CC_ERR_IO;
+		goto out;
+	}
+	r = 0;
+out:
+	if (part != NULL) {
+		sodium_memzero(part, cap > 0 ? cap : 1);
+		free(part);
+	}
+	if (fd >= 0)
+		close(fd);
+	cc_buf_free(sink.buf);
+	return r;
+}

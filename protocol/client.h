@@ -74,4 +74,15 @@ int cc_client_upload(struct cc_client *c, const char *path,
     const uint8_t *data, size_t len, size_t part_size, long timeout,
     long *ret_status, struct cc_diag *diag);
 
+/*
+ * The same from the regular file at file_path, never held whole: its
+ * size is taken when it is opened and each part is read into one buffer
+ * of part_size bytes just before it is sent (the buffer is wiped after:
+ * batches are per-query secrets). CC_ERR_IO if the file cannot be opened
+ * or read, or changes size meanwhile.
+ */
+int cc_client_upload_file(struct cc_client *c, const char *path,
+    const char *file_path, size_t part_size, long timeout, long *ret_status,
+    struct cc_diag *diag);
+
 #endif

@@ -3,6 +3,7 @@
  * by the shared client (protocol/client.c) over real mutual TLS on
  * loopback, with certificates from deploy/pki.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -59,6 +60,46 @@ h_upload(struct cc_request *req, void *ctx)
 
 	(void)ctx;
 	cc_request_body(req, &len);
+	cc_reply_json(req, 200, json_pack("{s:I}", "bytes", (json_int_t)len));
+}
+
+/* The parts of an upload put together, each at its ?offset= in order. */
+static uint8_t *collected;
+static size_t collected_len;
+
+static void
+h_collect(struct cc_request *req, void *ctx)
+{
+	const char *o = cc_request_query(req, "offset");
+	const uint8_t *body;
+	uint8_t *grown;
+	unsigned long long off;
+	char *end;
+	size_t len;
+
+	(void)ctx;
+	body = cc_request_body(req, &len);
+	errno = 0;
+	off = o != NULL ? strtoull(o, &end, 10) : 0;
+	if (o == NULL || errno != 0 || end == o || *end != '\0') {
+		cc_reply_error(req, 400, "no offset");
+		return;
+	}
+	if (off == 0)
+		collected_len = 0;
+	if (off != collected_len) {
+		cc_reply_error(req, 409, "offset %llu, expected %zu", off,
+		    collected_len);
+		return;
+	}
+	if ((grown = realloc(collected, collected_len + len + 1)) == NULL) {
+		cc_reply_error(req, 500, "out of memory");
+		return;
+	}
+	collected = grown;
+	if (len > 0)
+		memcpy(collected + collected_len, body, len);
+	collected_len += len;
 	cc_reply_json(req, 200, json_pack("{s:I}", "bytes", (json_int_t)len));
 }
 
@@ -122,6 +163,7 @@ static const struct cc_route routes[] = {
 	{ "PUT", "/api/v1/echo", CC_ACCESS_PUBLIC, h_echo },
 	{ "POST", "/api/v1/echo", CC_ACCESS_PUBLIC, h_echo },
 	{ "PUT", "/api/v1/upload", CC_ACCESS_PUBLIC, h_upload },
+	{ "PUT", "/api/v1/collect", CC_ACCESS_PUBLIC, h_collect },
 	{ "GET", "/api/v1/node/whoami", CC_ACCESS_NODE, h_node },
 	{ "GET", "/api/v1/user/whoami", CC_ACCESS_USER, h_user },
 	{ "GET", "/api/v1/hold", CC_ACCESS_PUBLIC, h_hold },
@@ -358,6 +400,63 @@ uploads_arrive_in_parts(void **state)
 	cc_client_free(c);
 }
 
+/* A file sent in parts arrives whole and in order, never held whole. */
+static void
+uploads_from_a_file(void **state)
+{
+	struct cc_client *c = client_as("pki", NULL, NULL);
+	struct cc_diag d = { "" };
+	char path[160];
+	uint8_t *data;
+	long status = 0;
+	size_t i, len = (3u << 20) + 777;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(data = malloc(len));
+	for (i = 0; i < len; i++)
+		data[i] = (uint8_t)(i * 7 + i / 4099);
+	snprintf(path, sizeof(path), "%s/upload.bin", tmpdir);
+	assert_non_null(f = fopen(path, "wb"));
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(cc_client_upload_file(c, "/api/v1/collect", path,
+	    1u << 20, 30, &status, &d), 0);
+	assert_int_equal(status, 200);
+	assert_int_equal(collected_len, len);
+	assert_memory_equal(collected, data, len);
+	/* Parts of at most CC_LIMIT_UPLOAD_PART by default. */
+	assert_int_equal(cc_client_upload_file(c, "/api/v1/collect", path, 0,
+	    30, &status, &d), 0);
+	assert_int_equal(status, 200);
+	assert_int_equal(collected_len, len);
+	assert_memory_equal(collected, data, len);
+	/* The server's refusal comes back as its status and message. */
+	assert_int_equal(cc_client_upload_file(c, "/api/v1/echo", path,
+	    1u << 20, 30, &status, &d), 0);
+	assert_int_equal(status, 400);
+	assert_non_null(strstr(d.text, "not valid JSON"));
+	/* An empty file is one empty part. */
+	assert_non_null(f = fopen(path, "wb"));
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(cc_client_upload_file(c, "/api/v1/collect", path,
+	    1u << 20, 30, &status, &d), 0);
+	assert_int_equal(status, 200);
+	assert_int_equal(collected_len, 0);
+	/* No file, or not a regular one: nothing is sent. */
+	unlink(path);
+	assert_int_equal(cc_client_upload_file(c, "/api/v1/collect", path,
+	    1u << 20, 30, &status, &d), CC_ERR_IO);
+	assert_int_equal(status, 0);
+	assert_int_equal(cc_client_upload_file(c, "/api/v1/collect", tmpdir,
+	    1u << 20, 30, &status, &d), CC_ERR_IO);
+	free(data);
+	free(collected);
+	collected = NULL;
+	collected_len = 0;
+	cc_client_free(c);
+}
+
 static void
 node_routes_need_a_federation_certificate(void **state)
 {
@@ -509,6 +608,7 @@ main(void)
 		cmocka_unit_test(routes_and_errors),
 		cmocka_unit_test(json_bodies_are_checked),
 		cmocka_unit_test(uploads_arrive_in_parts),
+		cmocka_unit_test(uploads_from_a_file),
 		cmocka_unit_test(node_routes_need_a_federation_certificate),
 		cmocka_unit_test(user_routes_need_a_token),
 		cmocka_unit_test(held_requests_answer_later),
