@@ -1,16 +1,21 @@
 /* crosscount-node: origin and relay steps (steps.h; SPEC.md 8.3, 8.4, 8.6). */
 #include "node/steps.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
 
 #define INITIAL_CAP 1024
 #define PATH_MAX_API 256
+/* Bytes of a file hashed at a time for a commit. */
+#define HASH_READ ((size_t)256 * 1024)
 
 void
 cc_steps_shape(struct cc_attr_shape *ret_shape, const struct cc_query *q)
@@ -220,8 +225,8 @@ origin_person(void *ctx, const uint8_t p[CC_ELEMENT_BYTES], int birth_year,
 }
 
 int
-cc_steps_origin(struct cc_batch **ret_batch, size_t *ret_selected,
-    struct cc_store *st, const struct cc_key *key,
+cc_steps_origin(const char *out_path, struct cc_steps_output *ret_out,
+    size_t *ret_selected, struct cc_store *st, const struct cc_key *key,
     const struct cc_signer *signer, const struct cc_query *q,
     const uint8_t query_id[CC_BATCH_QUERY_ID_BYTES],
     const uint8_t r[CC_SCALAR_BYTES], const uint8_t y_pub[CC_ELEMENT_BYTES],
@@ -229,7 +234,7 @@ cc_steps_origin(struct cc_batch **ret_batch, size_t *ret_selected,
 {
 	const char *cats[CC_LIMIT_CATEGORIES_PER_SET];
 	struct origin_ctx ctx = { 0 };
-	struct cc_batch *b = NULL;
+	struct cc_steps_output out;
 	struct cc_attr_shape shape;
 	struct cc_date first, last;
 	const char *me;
@@ -238,11 +243,12 @@ cc_steps_origin(struct cc_batch **ret_batch, size_t *ret_selected,
 
 	if (ret_selected != NULL)
 		*ret_selected = 0;
-	if (ret_batch == NULL)
+	if (ret_out == NULL)
 		return CC_ERR_INVALID_ARGUMENT;
-	*ret_batch = NULL;
-	if (st == NULL || key == NULL || signer == NULL || q == NULL ||
-	    query_id == NULL || r == NULL || y_pub == NULL)
+	memset(ret_out, 0, sizeof(*ret_out));
+	memset(&out, 0, sizeof(out));
+	if (out_path == NULL || st == NULL || key == NULL || signer == NULL ||
+	    q == NULL || query_id == NULL || r == NULL || y_pub == NULL)
 		return CC_ERR_INVALID_ARGUMENT;
 	me = cc_signer_node_id(signer);
 	if ((chain = cc_query_node_index(q, me)) < 0) {
@@ -253,9 +259,10 @@ cc_steps_origin(struct cc_batch **ret_batch, size_t *ret_selected,
 	if ((rc = select_args(cats, &ncats, &first, &last, q, me, diag)) != 0)
 		return rc;
 	/*
-	 * 8.3 step 1: the persons and their attribute values, written
-	 * straight into the batch: the store counts the candidates first
-	 * (the room), then each selected person becomes a record.
+	 * 8.3 step 1: the persons and their attribute values, straight into
+	 * the builder (P and a value index, 33 bytes each): the store counts
+	 * the candidates first (the room), then each selected person is
+	 * added.
 	 */
 	ctx.q = q;
 	ctx.query_id = query_id;
@@ -270,21 +277,17 @@ cc_steps_origin(struct cc_batch **ret_batch, size_t *ret_selected,
 		goto out;
 	}
 	selected = cc_batch_origin_count(ctx.o);
-	/* 8.3 steps 2-7: tokens, references, blocks, dummies, shuffle. */
-	if ((rc = cc_batch_origin_finish(&b, ctx.o, key->s, r, y_pub,
-	    diag)) != 0)
-		goto out;
-	/* 8.3 step 8: sign. */
-	if ((rc = cc_sign_batch(b, signer, diag)) != 0)
+	/* 8.3 steps 2-8: tokens, references, blocks, dummies, shuffle and
+	 * signature, a chunk of records at a time into out_path. */
+	if ((rc = cc_batch_file_origin(out_path, ctx.o, key->s, r, y_pub,
+	    signer, &out.count, out.d, diag)) != 0)
 		goto out;
 	if (ret_selected != NULL)
 		*ret_selected = selected;
-	*ret_batch = b;
-	b = NULL;
+	*ret_out = out;
 	rc = 0;
 out:
 	cc_batch_origin_free(ctx.o);
-	cc_batch_free(b);
 	return rc;
 }
 
@@ -297,13 +300,15 @@ local_error(int r)
 }
 
 int
-cc_steps_relay(struct cc_batch **ret_batch, bool *ret_input_bad,
-    const char *input_path, uint32_t max_count, const struct cc_trust *trust,
-    const struct cc_signer *signer, const struct cc_query *q,
-    const uint8_t query_id[CC_BATCH_QUERY_ID_BYTES], uint16_t chain,
-    uint16_t hop, const uint8_t r[CC_SCALAR_BYTES], struct cc_diag *diag)
+cc_steps_relay(const char *out_path, struct cc_steps_output *ret_out,
+    bool *ret_input_bad, const char *input_path, uint32_t max_count,
+    const struct cc_trust *trust, const struct cc_signer *signer,
+    const struct cc_query *q, const uint8_t query_id[CC_BATCH_QUERY_ID_BYTES],
+    uint16_t chain, uint16_t hop, const uint8_t r[CC_SCALAR_BYTES],
+    struct cc_diag *diag)
 {
-	struct cc_batch *b = NULL;
+	struct cc_batch_file_info *in = NULL;
+	struct cc_steps_output out;
 	struct cc_attr_shape shape;
 	const char *producer;
 	uint16_t k;
@@ -311,20 +316,29 @@ cc_steps_relay(struct cc_batch **ret_batch, bool *ret_input_bad,
 
 	if (ret_input_bad != NULL)
 		*ret_input_bad = false;
-	if (ret_batch == NULL || ret_input_bad == NULL)
+	if (ret_out == NULL || ret_input_bad == NULL)
 		return CC_ERR_INVALID_ARGUMENT;
-	*ret_batch = NULL;
-	if (input_path == NULL || trust == NULL || signer == NULL ||
-	    q == NULL || query_id == NULL || r == NULL || q->nnodes < 2 ||
-	    hop == 0 || hop >= q->nnodes || chain >= q->nnodes)
+	memset(ret_out, 0, sizeof(*ret_out));
+	memset(&out, 0, sizeof(out));
+	if (out_path == NULL || input_path == NULL || trust == NULL ||
+	    signer == NULL || q == NULL || query_id == NULL || r == NULL ||
+	    q->nnodes < 2 || hop == 0 || hop >= q->nnodes ||
+	    chain >= q->nnodes)
 		return CC_ERR_INVALID_ARGUMENT;
 	k = (uint16_t)q->nnodes;
 	/* SPEC 8.2: hop h - 1 was produced by n_{(c + h - 1) mod k}. */
 	producer = q->nodes[cc_batch_hop_node(chain, (uint16_t)(hop - 1), k)];
 	cc_steps_shape(&shape, q);
+	if ((in = malloc(sizeof(*in))) == NULL)
+		return CC_ERR_ALLOC;
 
-	/* 8.6 item 1: the exact parse, within this node's own limit. */
-	if ((rc = cc_batch_read_file_to_relay(&b, input_path, max_count,
+	/*
+	 * 8.6 item 1: the exact parse, within this node's own limit, in one
+	 * pass that also gives D. 5.5 for the records' elements: the
+	 * multiplication below checks each one (8.6), so a bad one is the
+	 * input's fault there.
+	 */
+	if ((rc = cc_batch_file_scan(in, input_path, max_count, false,
 	    diag)) != 0) {
 		if (rc == CC_ERR_LIMIT)
 			cc_diag_set(diag, "the input batch is over this node's "
@@ -336,35 +350,31 @@ cc_steps_relay(struct cc_batch **ret_batch, bool *ret_input_bad,
 		goto out;
 	}
 	/* 8.6 items 2-3: certificate of the expected producer, signature. */
-	if ((rc = cc_sign_batch_verify(b, trust, producer, diag)) != 0) {
+	if ((rc = cc_sign_verify_digest(trust, in->cert, in->cert_len, in->sig,
+	    in->sig_len, in->d, producer, diag)) != 0 ||
+	    /* 8.6 items 4-5: header and reference table. */
+	    (rc = cc_batch_header_expect(&in->h, query_id, chain,
+	    (uint16_t)(hop - 1), k, diag)) != 0 ||
+	    (rc = cc_attr_refs_check(in->refs, in->h.nrefs, &shape,
+	    diag)) != 0) {
 		cc_diag_prefix(diag, "the input batch from %s: ", producer);
 		*ret_input_bad = !local_error(rc);
 		goto out;
 	}
-	/* 8.6 items 4-5: header and reference table. */
-	if ((rc = cc_batch_check_header(b, query_id, chain,
-	    (uint16_t)(hop - 1), k, &shape, diag)) != 0) {
-		cc_diag_prefix(diag, "the input batch from %s: ", producer);
-		*ret_input_bad = !local_error(rc);
-		goto out;
-	}
-	/* 8.4 steps 2-4: multiply by r, shuffle, hop += 1. */
-	/* 5.5 for the records' elements: the multiplication checks each one
-	 * (cc_batch_read_file_to_relay), so a bad one is the input's fault. */
-	if ((rc = cc_batch_relay(b, r, diag)) != 0) {
+	/* 8.4 steps 2-5: multiply by r, shuffle, hop += 1, sign; the input
+	 * read again must be what was verified (its D). */
+	if ((rc = cc_batch_file_relay(out_path, input_path, max_count, in->d,
+	    r, signer, out.d, diag)) != 0) {
 		if ((*ret_input_bad = rc == CC_ERR_POINT))
 			cc_diag_prefix(diag, "the input batch from %s: ",
 			    producer);
 		goto out;
 	}
-	/* 8.4 step 5: sign. */
-	if ((rc = cc_sign_batch(b, signer, diag)) != 0)
-		goto out;
-	*ret_batch = b;
-	b = NULL;
+	out.count = in->h.count;
+	*ret_out = out;
 	rc = 0;
 out:
-	cc_batch_free(b);
+	free(in);
 	return rc;
 }
 
@@ -376,42 +386,88 @@ cc_steps_max_batch_bytes(uint32_t max_count)
 	    (uint64_t)CC_BATCH_RECORD_BYTES * max_count + CC_BATCH_TRAILER_MAX;
 }
 
+/* Size and SHA-256 of a whole file, read a part at a time. */
+static int
+file_sha256(const char *path, uint64_t *ret_size,
+    uint8_t ret_digest[crypto_hash_sha256_BYTES], struct cc_diag *diag)
+{
+	crypto_hash_sha256_state sha;
+	uint8_t *buf = NULL;
+	uint64_t size = 0;
+	ssize_t n;
+	int fd = -1, r = CC_ERR_IO;
+
+	*ret_size = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		cc_diag_set(diag, "cannot open %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if ((buf = malloc(HASH_READ)) == NULL) {
+		r = CC_ERR_ALLOC;
+		goto out;
+	}
+	crypto_hash_sha256_init(&sha);
+	for (;;) {
+		if ((n = read(fd, buf, HASH_READ)) < 0) {
+			if (errno == EINTR)
+				continue;
+			cc_diag_set(diag, "cannot read %s: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		crypto_hash_sha256_update(&sha, buf, (size_t)n);
+		size += (uint64_t)n;
+	}
+	crypto_hash_sha256_final(&sha, ret_digest);
+	*ret_size = size;
+	r = 0;
+out:
+	if (buf != NULL) {
+		sodium_memzero(buf, HASH_READ);
+		free(buf);
+	}
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
 int
 cc_steps_deliver(struct cc_client *c, const char *query_id, uint16_t chain,
-    uint16_t hop, const struct cc_batch *b, long *ret_status,
+    uint16_t hop, const char *batch_path, long *ret_status,
     struct cc_diag *diag)
 {
 	uint8_t digest[crypto_hash_sha256_BYTES];
 	char hex[2 * crypto_hash_sha256_BYTES + 1];
 	char path[PATH_MAX_API], commit[PATH_MAX_API];
-	const uint8_t *data;
 	json_t *body = NULL;
-	size_t len;
+	uint64_t size = 0;
 	int r;
 
 	if (ret_status == NULL)
 		return CC_ERR_INVALID_ARGUMENT;
 	*ret_status = 0;
-	if (c == NULL || b == NULL || query_id == NULL ||
+	if (c == NULL || batch_path == NULL || query_id == NULL ||
 	    strlen(query_id) != 32)
 		return CC_ERR_INVALID_ARGUMENT;
-	if ((r = cc_batch_serialize(b, &data, &len)) != 0)
-		return r;
 	if ((size_t)snprintf(path, sizeof(path),
 	    "/api/v1/node/queries/%s/batches/%u/%u", query_id,
 	    (unsigned)chain, (unsigned)hop) >= sizeof(path) ||
 	    (size_t)snprintf(commit, sizeof(commit), "%s/commit", path) >=
 	    sizeof(commit))
 		return CC_ERR_INTERNAL;
+	/* What the commit names: the file as it is now. */
+	if ((r = file_sha256(batch_path, &size, digest, diag)) != 0)
+		return r;
 	/* Offset 0 first: it restarts whatever a previous attempt left. */
-	if ((r = cc_client_upload(c, path, data, len, CC_LIMIT_UPLOAD_PART,
+	if ((r = cc_client_upload_file(c, path, batch_path, CC_LIMIT_UPLOAD_PART,
 	    CC_STEPS_PART_TIMEOUT, ret_status, diag)) != 0)
 		goto out;
 	if (*ret_status < 200 || *ret_status > 299)
 		goto out;
-	crypto_hash_sha256(digest, data, len);
 	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
-	if ((body = json_pack("{s:I, s:s}", "size", (json_int_t)len,
+	if ((body = json_pack("{s:I, s:s}", "size", (json_int_t)size,
 	    "digest", hex)) == NULL) {
 		r = CC_ERR_ALLOC;
 		goto out;

@@ -964,16 +964,17 @@ current_key(struct worker *w, struct cc_diag *diag)
 
 /*
  * Produce the signed output of a step into out_path (hop 0: origin,
- * else relay of the downloaded input). OUTCOME_DONE with *ret_batch set
- * on success; OUTCOME_DONE without a batch when the step was failed or
- * dropped; OUTCOME_RETRY for trouble worth retrying later.
+ * else relay of the downloaded input), written there whole or not at all
+ * (steps.h). OUTCOME_DONE with *ret_made and *ret_out set on success;
+ * OUTCOME_DONE without when the step was failed or dropped; OUTCOME_RETRY
+ * for trouble worth retrying later.
  */
 static enum outcome
 produce(struct worker *w, struct cc_worker_task *t, unsigned chain, unsigned hop,
     uint64_t input_size, const struct cc_querykey *key, const char *out_path,
-    struct cc_batch **ret_batch)
+    struct cc_steps_output *ret_out, bool *ret_made)
 {
-	struct cc_batch *b = NULL;
+	struct cc_steps_output o = { 0 };
 	struct cc_diag d = { "" };
 	char in_path[PATH_BUF], api[API_PATH], msg[CC_DIAG_MAX + 64];
 	uint32_t max = w->cfg->policy.max_peer_batch;
@@ -983,7 +984,8 @@ produce(struct worker *w, struct cc_worker_task *t, unsigned chain, unsigned hop
 	bool bad = false;
 	int r;
 
-	*ret_batch = NULL;
+	memset(ret_out, 0, sizeof(*ret_out));
+	*ret_made = false;
 	in_path[0] = '\0';
 	if (hop == 0) {
 		if ((r = current_key(w, &d)) != 0) {
@@ -992,8 +994,8 @@ produce(struct worker *w, struct cc_worker_task *t, unsigned chain, unsigned hop
 			out = OUTCOME_RETRY;
 			goto out;
 		}
-		r = cc_steps_origin(&b, &selected, w->opt->st, *w->opt->key,
-		    w->signer, t->q, t->qid, key->r, t->y_pub, &d);
+		r = cc_steps_origin(out_path, &o, &selected, w->opt->st,
+		    *w->opt->key, w->signer, t->q, t->qid, key->r, t->y_pub, &d);
 		if (r == CC_ERR_STATE) {
 			/* Rotated between the check and the read: later. */
 			wlog(w, "query %s: origin step postponed: %s", t->query_id,
@@ -1001,7 +1003,7 @@ produce(struct worker *w, struct cc_worker_task *t, unsigned chain, unsigned hop
 			out = OUTCOME_RETRY;
 			goto out;
 		}
-		if (r == CC_ERR_ALLOC || r == CC_ERR_DB) {
+		if (r == CC_ERR_ALLOC || r == CC_ERR_DB || r == CC_ERR_IO) {
 			wlog(w, "query %s: origin step failed here: %s: %s",
 			    t->query_id, cc_strerror(r), d.text);
 			out = OUTCOME_RETRY;
@@ -1015,7 +1017,7 @@ produce(struct worker *w, struct cc_worker_task *t, unsigned chain, unsigned hop
 			goto out;
 		}
 		wlog(w, "query %s: origin step of chain %u built: %" PRIu32
-		    " records", t->query_id, chain, cc_batch_count(b));
+		    " records", t->query_id, chain, o.count);
 	} else {
 		/* The input may not be larger than this node relays. */
 		if (input_size > cc_steps_max_batch_bytes(max)) {
@@ -1056,8 +1058,9 @@ produce(struct worker *w, struct cc_worker_task *t, unsigned chain, unsigned hop
 			    status_text(status, &d, msg, sizeof(msg)));
 			goto out;
 		}
-		r = cc_steps_relay(&b, &bad, in_path, max, w->trust, w->signer,
-		    t->q, t->qid, (uint16_t)chain, (uint16_t)hop, key->r, &d);
+		r = cc_steps_relay(out_path, &o, &bad, in_path, max, w->trust,
+		    w->signer, t->q, t->qid, (uint16_t)chain, (uint16_t)hop,
+		    key->r, &d);
 		if (r != 0 && bad) {
 			snprintf(msg, sizeof(msg), "%s refuses the input of chain %u "
 			    "hop %u: %s", w->cfg->id, chain, hop, d.text);
@@ -1071,22 +1074,15 @@ produce(struct worker *w, struct cc_worker_task *t, unsigned chain, unsigned hop
 			goto out;
 		}
 		wlog(w, "query %s: relayed chain %u hop %u: %" PRIu32 " records",
-		    t->query_id, chain, hop, cc_batch_count(b));
+		    t->query_id, chain, hop, o.count);
 	}
-	/* Kept until accepted: a repeated task re-sends these bytes. */
-	if ((r = cc_batch_write_file(b, out_path, &d)) != 0) {
-		wlog(w, "query %s: cannot keep the output of chain %u hop %u: "
-		    "%s", t->query_id, chain, hop, d.text);
-		out = OUTCOME_RETRY;
-		goto out;
-	}
-	*ret_batch = b;
-	b = NULL;
+	/* out_path is kept until accepted: a repeated task re-sends it. */
+	*ret_out = o;
+	*ret_made = true;
 out:
 	if (in_path[0] != '\0') {
 		unlink(in_path);
 	}
-	cc_batch_free(b);
 	return out;
 }
 
@@ -1103,17 +1099,17 @@ task_step(struct worker *w, struct cc_worker_task *t)
 	struct cc_querylog *log = NULL;
 	const struct cc_querylog_entry *e = NULL;
 	struct cc_querykey *key = NULL;
-	struct cc_batch *b = NULL;
+	struct cc_batch_file_info *kept = NULL;
+	struct cc_steps_output o = { 0 };
 	struct cc_diag d = { "" };
 	char out_path[PATH_BUF], msg[2 * CC_DIAG_MAX], hint[CC_DIAG_MAX];
-	uint8_t digest[32];
 	enum outcome out = OUTCOME_DONE;
 	unsigned chain = t->chain, hop = t->hop, tries;
 	uint64_t input_size = t->input_size;
 	int64_t now = (int64_t)time(NULL);
 	long status = 0;
 	size_t i, k = t->q->nnodes;
-	bool created = false, done = false;
+	bool created = false, done = false, made = false;
 	int r;
 
 	/* The step must be this node's (SPEC 8.2) in the query's own order. */
@@ -1191,20 +1187,29 @@ task_step(struct worker *w, struct cc_worker_task *t)
 		goto out;
 	}
 	if (access(out_path, F_OK) == 0) {
-		/* A repeated task: send the very same bytes again. */
-		if ((r = cc_batch_read_file(&b, out_path, CC_LIMIT_BATCH_ELEMENTS,
-		    &d)) != 0) {
+		/* A repeated task: send the very same bytes again, once the
+		 * chunked reader found them a whole valid batch (its D and
+		 * count go to the query log). */
+		if ((kept = malloc(sizeof(*kept))) == NULL) {
+			out = OUTCOME_RETRY;
+			goto out;
+		}
+		if ((r = cc_batch_file_scan(kept, out_path,
+		    CC_LIMIT_BATCH_ELEMENTS, true, &d)) != 0) {
 			snprintf(msg, sizeof(msg), "%s lost its output of chain %u "
 			    "hop %u", w->cfg->id, chain, hop);
 			unlink(out_path);
 			out = report_fail(w, t, msg);
 			goto out;
 		}
+		o.count = kept->h.count;
+		memcpy(o.d, kept->d, sizeof(o.d));
 		wlog(w, "query %s: sending the kept output of chain %u hop %u "
 		    "again", t->query_id, chain, hop);
 	} else {
-		out = produce(w, t, chain, hop, input_size, key, out_path, &b);
-		if (b == NULL)
+		out = produce(w, t, chain, hop, input_size, key, out_path, &o,
+		    &made);
+		if (!made)
 			goto out;
 	}
 	if (*w->opt->stop) {
@@ -1215,7 +1220,7 @@ task_step(struct worker *w, struct cc_worker_task *t)
 	/* Deliver; a refused commit is retried with the same bytes. */
 	for (tries = 1; ; tries++) {
 		r = cc_steps_deliver(w->client, t->query_id, (uint16_t)chain,
-		    (uint16_t)hop, b, &status, &d);
+		    (uint16_t)hop, out_path, &status, &d);
 		if (r != 0 || status >= 500) {
 			wlog(w, "query %s: cannot deliver chain %u hop %u yet: %s; "
 			    "the output is kept", t->query_id, chain, hop, r != 0 ?
@@ -1255,13 +1260,12 @@ task_step(struct worker *w, struct cc_worker_task *t)
 		if (*w->opt->stop)
 			goto out;
 	}
-	cc_batch_digest(b, digest);
 	if ((r = cc_querylog_step(w->dir, t->query_id, (uint16_t)chain,
-	    (uint16_t)hop, cc_batch_count(b), digest, now, &d)) != 0)
+	    (uint16_t)hop, o.count, o.d, now, &d)) != 0)
 		wlog(w, "query %s: cannot write the query log: %s", t->query_id, d.text);
 	unlink(out_path);
 	wlog(w, "query %s: chain %u hop %u accepted by the aggregator "
-	    "(%" PRIu32 " records)", t->query_id, chain, hop, cc_batch_count(b));
+	    "(%" PRIu32 " records)", t->query_id, chain, hop, o.count);
 out:
 	/* After this node's last step (one per chain) r is not needed. */
 	if (done && steps_done(e) + 1 >= k) {
@@ -1271,7 +1275,7 @@ out:
 			wlog(w, "query %s: all %zu steps of this node done; its "
 			    "key r is destroyed", t->query_id, k);
 	}
-	cc_batch_free(b);
+	free(kept);
 	cc_querykey_free(key);
 	cc_querylog_free(log);
 	return out;

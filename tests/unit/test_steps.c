@@ -581,13 +581,14 @@ test_two_node_chains(void **state)
 		{ 4, 2010, 2, CC_SEX_FEMALE, "remiss", "2025-01-10", NULL },
 		{ 6, 2016, 11, CC_SEX_FEMALE, "remiss", "2025-01-10", NULL },
 	};
-	uint8_t qid[16], ra[32], rb[32], ypub[32];
+	uint8_t qid[16], ra[32], rb[32], ypub[32], dd[32];
 	struct cc_seal_key *y = NULL;
-	struct cc_batch *a0 = NULL, *b0 = NULL, *a1 = NULL, *b1 = NULL, *x = NULL;
+	struct cc_batch *a0 = NULL, *b0 = NULL, *a1 = NULL, *b1 = NULL;
+	struct cc_steps_output oa0, ob0, oa1, ob1, ox;
 	struct opened o0, o1;
 	struct cc_query *q;
 	struct cc_diag d = { "" };
-	char in0[200], in1[200];
+	char in0[200], in1[200], out0[200], out1[200], outx[200];
 	size_t na, nb, i, common = 0;
 	bool bad;
 	int j;
@@ -604,32 +605,44 @@ test_two_node_chains(void **state)
 	cc_group_scalar_random(rb);
 	assert_int_equal(cc_seal_key_generate(&y), 0);
 	cc_seal_key_public(y, ypub);
+	snprintf(in0, sizeof(in0), "%s/in0.batch", f->dir);
+	snprintf(in1, sizeof(in1), "%s/in1.batch", f->dir);
+	snprintf(out0, sizeof(out0), "%s/out0.batch", f->dir);
+	snprintf(out1, sizeof(out1), "%s/out1.batch", f->dir);
+	snprintf(outx, sizeof(outx), "%s/outx.batch", f->dir);
 
-	/* Origins: alpha is n_0 (chain 0), beta n_1 (chain 1). */
-	assert_int_equal(cc_steps_origin(&a0, &na, f->alpha.st, f->alpha.key,
-	    f->alpha.signer, q, qid, ra, ypub, &d), 0);
+	/* Origins, straight into files: alpha is n_0 (chain 0), beta n_1. */
+	assert_int_equal(cc_steps_origin(in0, &oa0, &na, f->alpha.st,
+	    f->alpha.key, f->alpha.signer, q, qid, ra, ypub, &d), 0);
 	assert_int_equal(na, 3);      /* 1, 2, 3 (4 ended, 5 is 24) */
+	assert_int_equal(oa0.count, 64);
+	assert_int_equal(cc_batch_read_file(&a0, in0, 2000000, &d), 0);
 	assert_int_equal(cc_batch_count(a0), 64);
 	assert_int_equal(cc_batch_chain(a0), 0);
 	assert_int_equal(cc_batch_hop(a0), 0);
 	assert_int_equal(cc_sign_batch_verify(a0, f->trust, "alpha", NULL), 0);
-	assert_int_equal(cc_steps_origin(&b0, &nb, f->beta.st, f->beta.key,
-	    f->beta.signer, q, qid, rb, ypub, &d), 0);
+	cc_batch_digest(a0, dd);
+	assert_memory_equal(oa0.d, dd, 32);
+	assert_int_equal(cc_steps_origin(in1, &ob0, &nb, f->beta.st,
+	    f->beta.key, f->beta.signer, q, qid, rb, ypub, &d), 0);
 	assert_int_equal(nb, 4);      /* 1, 3, 4, 6 (2 is besök) */
+	assert_int_equal(cc_batch_read_file(&b0, in1, 2000000, &d), 0);
 	assert_int_equal(cc_batch_chain(b0), 1);
 
-	/* Relays: beta finishes chain 0, alpha chain 1. */
-	snprintf(in0, sizeof(in0), "%s/in0.batch", f->dir);
-	snprintf(in1, sizeof(in1), "%s/in1.batch", f->dir);
-	assert_int_equal(cc_batch_write_file(a0, in0, NULL), 0);
-	assert_int_equal(cc_batch_write_file(b0, in1, NULL), 0);
-	if (cc_steps_relay(&b1, &bad, in0, 2000000, f->trust, f->beta.signer,
-	    q, qid, 0, 1, rb, &d) != 0)
+	/* Relays, file to file: beta finishes chain 0, alpha chain 1. */
+	if (cc_steps_relay(out0, &ob1, &bad, in0, 2000000, f->trust,
+	    f->beta.signer, q, qid, 0, 1, rb, &d) != 0)
 		fail_msg("relay: %s", d.text);
+	assert_int_equal(ob1.count, 64);
+	assert_int_equal(cc_batch_read_file(&b1, out0, 2000000, &d), 0);
 	assert_int_equal(cc_batch_hop(b1), 1);
 	assert_int_equal(cc_sign_batch_verify(b1, f->trust, "beta", NULL), 0);
-	assert_int_equal(cc_steps_relay(&a1, &bad, in1, 2000000, f->trust,
-	    f->alpha.signer, q, qid, 1, 1, ra, &d), 0);
+	cc_batch_digest(b1, dd);
+	assert_memory_equal(ob1.d, dd, 32);
+	assert_int_equal(cc_steps_relay(out1, &oa1, &bad, in1, 2000000,
+	    f->trust, f->alpha.signer, q, qid, 1, 1, ra, &d), 0);
+	assert_int_equal(cc_batch_read_file(&a1, out1, 2000000, &d), 0);
+	assert_int_equal(cc_sign_batch_verify(a1, f->trust, "alpha", NULL), 0);
 
 	open_final(b1, y, q, &o0);
 	open_final(a1, y, q, &o1);
@@ -646,25 +659,35 @@ test_two_node_chains(void **state)
 	}
 	assert_int_equal(common, 2);
 
-	/* Verification at the relay: each failure blames the input. */
+	/* Verification at the relay: each failure blames the input, and
+	 * nothing is written. */
 	/* The wrong producer: chain 1's origin is beta's, not alpha's. */
-	assert_int_equal(cc_steps_relay(&x, &bad, in1, 2000000, f->trust,
+	assert_int_equal(cc_steps_relay(outx, &ox, &bad, in1, 2000000, f->trust,
 	    f->beta.signer, q, qid, 0, 1, rb, &d), CC_ERR_CERTIFICATE);
 	assert_true(bad);
-	assert_null(x);
+	assert_int_equal(ox.count, 0);
 	assert_non_null(strstr(d.text, "from alpha"));
+	assert_int_equal(access(outx, F_OK), -1);
 	/* Over this node's max_peer_batch. */
-	assert_int_equal(cc_steps_relay(&x, &bad, in0, 63, f->trust,
+	assert_int_equal(cc_steps_relay(outx, &ox, &bad, in0, 63, f->trust,
 	    f->beta.signer, q, qid, 0, 1, rb, &d), CC_ERR_LIMIT);
 	assert_true(bad);
 	assert_non_null(strstr(d.text, "max_peer_batch"));
 	/* Another query. */
 	qid[0] ^= 1;
-	assert_int_equal(cc_steps_relay(&x, &bad, in0, 2000000, f->trust,
+	assert_int_equal(cc_steps_relay(outx, &ox, &bad, in0, 2000000, f->trust,
 	    f->beta.signer, q, qid, 0, 1, rb, &d), CC_ERR_FORMAT);
 	assert_true(bad);
+	assert_non_null(strstr(d.text, "another query"));
 	qid[0] ^= 1;
-	/* A changed byte in a record: the signature no longer holds. */
+	/* Another hop. */
+	assert_int_equal(cc_steps_relay(outx, &ox, &bad, out0, 2000000,
+	    f->trust, f->alpha.signer, q, qid, 0, 1, ra, &d),
+	    CC_ERR_CERTIFICATE);
+	assert_true(bad);
+	assert_int_equal(access(outx, F_OK), -1);
+	/* A changed byte in a record: the signature no longer holds, and
+	 * the relay refuses before it writes anything. */
 	{
 		FILE *fp = fopen(in0, "r+b");
 		int c;
@@ -678,17 +701,25 @@ test_two_node_chains(void **state)
 		fputc(c ^ 0x01, fp);
 		fclose(fp);
 	}
-	assert_true(cc_steps_relay(&x, &bad, in0, 2000000, f->trust,
-	    f->beta.signer, q, qid, 0, 1, rb, &d) != 0);
+	assert_int_equal(cc_steps_relay(outx, &ox, &bad, in0, 2000000,
+	    f->trust, f->beta.signer, q, qid, 0, 1, rb, &d), CC_ERR_SIGNATURE);
 	assert_true(bad);
+	assert_non_null(strstr(d.text, "from alpha"));
+	assert_int_equal(access(outx, F_OK), -1);
 	/* A missing input is the node's own problem. */
 	unlink(in0);
-	assert_int_equal(cc_steps_relay(&x, &bad, in0, 2000000, f->trust,
-	    f->beta.signer, q, qid, 0, 1, rb, &d), CC_ERR_IO);
+	assert_int_equal(cc_steps_relay(outx, &ox, &bad, in0, 2000000,
+	    f->trust, f->beta.signer, q, qid, 0, 1, rb, &d), CC_ERR_IO);
+	assert_false(bad);
+	/* An output that cannot be written too. */
+	snprintf(outx, sizeof(outx), "%s/no-such-dir/outx.batch", f->dir);
+	assert_int_equal(cc_steps_relay(outx, &ox, &bad, in1, 2000000,
+	    f->trust, f->alpha.signer, q, qid, 1, 1, ra, &d), CC_ERR_IO);
 	assert_false(bad);
 	/* Hop 0 is no relay. */
-	assert_int_equal(cc_steps_relay(&x, &bad, in1, 2000000, f->trust,
-	    f->alpha.signer, q, qid, 1, 0, ra, &d), CC_ERR_INVALID_ARGUMENT);
+	assert_int_equal(cc_steps_relay(outx, &ox, &bad, in1, 2000000,
+	    f->trust, f->alpha.signer, q, qid, 1, 0, ra, &d),
+	    CC_ERR_INVALID_ARGUMENT);
 
 	cc_batch_free(a0);
 	cc_batch_free(b0);
@@ -705,9 +736,11 @@ test_origin_empty(void **state)
 	struct fixture *f = *state;
 	uint8_t qid[16] = { 1 }, r[32], ypub[32];
 	struct cc_seal_key *y = NULL;
+	struct cc_steps_output out;
 	struct cc_batch *b = NULL;
 	struct opened o;
 	struct cc_query *q;
+	char path[200];
 	size_t n = 99;
 
 	q = query("{\"title\":\"t\",\"period\":{\"from\":\"2025-01\","
@@ -716,18 +749,24 @@ test_origin_empty(void **state)
 	cc_group_scalar_random(r);
 	assert_int_equal(cc_seal_key_generate(&y), 0);
 	cc_seal_key_public(y, ypub);
-	assert_int_equal(cc_steps_origin(&b, &n, f->alpha.st, f->alpha.key,
-	    f->alpha.signer, q, qid, r, ypub, NULL), 0);
+	snprintf(path, sizeof(path), "%s/empty.batch", f->dir);
+	assert_int_equal(cc_steps_origin(path, &out, &n, f->alpha.st,
+	    f->alpha.key, f->alpha.signer, q, qid, r, ypub, NULL), 0);
 	assert_int_equal(n, 0);
+	assert_int_equal(out.count, 64);
+	assert_int_equal(cc_batch_read_file(&b, path, 64, NULL), 0);
 	assert_int_equal(cc_batch_count(b), 64);
 	assert_int_equal(cc_batch_nodes(b), 1);
+	assert_int_equal(cc_sign_batch_verify(b, f->trust, "alpha", NULL), 0);
 	open_final(b, y, q, &o);
 	assert_int_equal(o.n, 0);
 	cc_batch_free(b);
-	/* A signer that is not in the query. */
-	assert_int_equal(cc_steps_origin(&b, &n, f->beta.st, f->beta.key,
-	    f->beta.signer, q, qid, r, ypub, NULL), CC_ERR_INVALID_ARGUMENT);
-	assert_null(b);
+	unlink(path);
+	/* A signer that is not in the query: nothing written. */
+	assert_int_equal(cc_steps_origin(path, &out, &n, f->beta.st,
+	    f->beta.key, f->beta.signer, q, qid, r, ypub, NULL),
+	    CC_ERR_INVALID_ARGUMENT);
+	assert_int_equal(access(path, F_OK), -1);
 	cc_seal_key_free(y);
 	cc_query_free(q);
 }
