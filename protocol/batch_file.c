@@ -391,7 +391,11 @@ cc_batch_file_origin(const char *path, struct cc_batch_origin *o,
 		    (ret = out_put(&f, chunk, n, perm, first, diag)) != 0)
 			goto out;
 	}
-	/* Step 8: sign. */
+	/* Step 8: sign, holding nothing of the records any more. */
+	perm_free(perm, h.count);
+	perm = NULL;
+	chunk_free(chunk);
+	chunk = NULL;
 	if ((ret = out_commit(&f, signer, ret_d, diag)) != 0)
 		goto out;
 	*ret_count = h.count;
@@ -488,7 +492,13 @@ cc_batch_file_relay(const char *out_path, const char *in_path,
 		ret = CC_ERR_IO;
 		goto out;
 	}
-	/* Step 5: sign. */
+	/* Step 5: sign, holding nothing of the records any more. */
+	cc_batch_stream_free(s);
+	s = NULL;
+	perm_free(perm, h.count);
+	perm = NULL;
+	chunk_free(chunk);
+	chunk = NULL;
 	if ((ret = out_commit(&f, signer, ret_d, diag)) != 0)
 		goto out;
 	ret = 0;
