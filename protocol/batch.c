@@ -828,7 +828,7 @@ cc_batch_records_validate(const uint8_t *records, size_t count,
  */
 static int
 batch_validate(struct batch_view *v, const uint8_t *data, size_t len,
-    uint32_t max_count, bool check_elements, struct cc_diag *diag)
+    uint32_t max_count, struct cc_diag *diag)
 {
 	struct cc_batch_header h;
 	int r;
@@ -857,8 +857,8 @@ batch_validate(struct batch_view *v, const uint8_t *data, size_t len,
 	if ((r = cc_batch_trailer_validate(data + v->body_len, v->trailer_len,
 	    diag)) != 0 ||
 	    (r = cc_batch_refs_validate(v->refs, v->nrefs, diag)) != 0 ||
-	    (check_elements && (r = cc_batch_records_validate(v->records,
-	    v->count, 0, diag)) != 0))
+	    (r = cc_batch_records_validate(v->records, v->count, 0,
+	    diag)) != 0)
 		return r;
 	return 0;
 }
@@ -886,7 +886,7 @@ cc_batch_parse(struct cc_batch **ret_batch, const uint8_t *data, size_t len,
 	int r = CC_ERR_INTERNAL;
 
 	*ret_batch = NULL;
-	if ((r = batch_validate(&v, data, len, max_count, true, diag)) != 0)
+	if ((r = batch_validate(&v, data, len, max_count, diag)) != 0)
 		goto out;
 	if ((r = batch_alloc(&b, v.nrefs, v.count)) != 0)
 		goto out;
@@ -919,7 +919,7 @@ cc_batch_parse_take(struct cc_batch **ret_batch, uint8_t **buf, size_t len,
 		r = CC_ERR_INVALID_ARGUMENT;
 		goto out;
 	}
-	if ((r = batch_validate(&v, data, len, max_count, true, diag)) != 0)
+	if ((r = batch_validate(&v, data, len, max_count, diag)) != 0)
 		goto out;
 	if ((b = calloc(1, sizeof(*b))) == NULL) {
 		r = CC_ERR_ALLOC;
@@ -941,9 +941,9 @@ out:
 	return r;
 }
 
-static int
-batch_read_file(struct cc_batch **ret_batch, const char *path,
-    uint32_t max_count, bool check_elements, struct cc_diag *diag)
+int
+cc_batch_read_file(struct cc_batch **ret_batch, const char *path,
+    uint32_t max_count, struct cc_diag *diag)
 {
 	struct cc_batch *b = NULL;
 	struct batch_view v;
@@ -975,8 +975,7 @@ batch_read_file(struct cc_batch **ret_batch, const char *path,
 	b->buf = data;
 	b->cap = len + BATCH_TRAILER_MAX;
 	data = NULL;
-	if ((r = batch_validate(&v, b->buf, len, max_count, check_elements,
-	    diag)) != 0) {
+	if ((r = batch_validate(&v, b->buf, len, max_count, diag)) != 0) {
 		cc_diag_prefix(diag, "%s: ", path);
 		goto out;
 	}
@@ -1015,20 +1014,6 @@ cc_batch_header_expect(const struct cc_batch_header *h,
 		return CC_ERR_FORMAT;
 	}
 	return 0;
-}
-
-int
-cc_batch_read_file(struct cc_batch **ret_batch, const char *path,
-    uint32_t max_count, struct cc_diag *diag)
-{
-	return batch_read_file(ret_batch, path, max_count, true, diag);
-}
-
-int
-cc_batch_read_file_to_relay(struct cc_batch **ret_batch, const char *path,
-    uint32_t max_count, struct cc_diag *diag)
-{
-	return batch_read_file(ret_batch, path, max_count, false, diag);
 }
 
 int

@@ -194,17 +194,6 @@ int cc_batch_parse_take(struct cc_batch **ret_batch, uint8_t **buf,
 int cc_batch_read_file(struct cc_batch **ret_batch, const char *path,
     uint32_t max_count, struct cc_diag *diag);
 
-/*
- * The same, except that the records' elements are not checked here: for a
- * relay, whose multiplication (cc_batch_relay, group.h cc_group_mult_many)
- * checks every element exactly as the parse would (SPEC 5.5), in the same
- * pass, instead of decoding each one twice. Only for a batch that is
- * relayed next: a failure of cc_batch_relay with CC_ERR_POINT is then the
- * input's fault, and its diag names the record.
- */
-int cc_batch_read_file_to_relay(struct cc_batch **ret_batch, const char *path,
-    uint32_t max_count, struct cc_diag *diag);
-
 /* Wipes and frees; NULL is allowed. */
 void cc_batch_free(struct cc_batch *b);
 

@@ -1,9 +1,9 @@
 /*
  * crosscount: reading a batch file in chunks (SPEC.md 8.1, 8.6), for the
  * aggregator, which checks every upload and opens every final batch but
- * never changes a batch: memory stays at one chunk however large the
- * batch, where cc_batch_read_file holds it whole (a relay needs that to
- * multiply and shuffle in place).
+ * never changes a batch, and for a node's steps made straight into files
+ * (batch_file.h): memory stays at one chunk however large the batch,
+ * where cc_batch_read_file holds it whole.
  *
  * The checks are exactly those of cc_batch_parse, in the same order:
  * cc_batch_stream_open reads and checks the header, the trailer (its

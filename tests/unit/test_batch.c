@@ -628,69 +628,6 @@ files_round_trip(void **state)
 	free(w);
 }
 
-/*
- * Read for a relay: the structure is checked at once, the elements by the
- * relay's multiplication, which must refuse exactly what the parse would.
- */
-static void
-relay_checks_the_elements_it_skipped(void **state)
-{
-	struct cc_diag d = { { 0 } };
-	struct cc_batch *b = NULL;
-	char dir[] = "/tmp/cc-test-batch-XXXXXX", path[64];
-	const size_t offs[] = { 0, 32, 64 };
-	uint8_t r[32], *w, keep[32];
-	size_t len, rec, i, k;
-	FILE *fp;
-
-	(void)state;
-	w = small_wire(&len, NULL);     /* hop 1 of 3: one more relay */
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/batch", dir);
-	cc_group_scalar_random(r);
-	for (k = 0; k < 4; k++) {
-		for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
-			rec = 40 + 2 * 36 + 37 * 96 + offs[i];
-			memcpy(keep, w + rec, 32);
-			/* identity, non-canonical, top bit set, valid */
-			if (k == 0)
-				memset(w + rec, 0, 32);
-			else if (k == 1)
-				memset(w + rec, 0xff, 32);
-			else if (k == 2)
-				w[rec + 31] |= 0x80;
-			fp = fopen(path, "wb");
-			assert_non_null(fp);
-			assert_int_equal(fwrite(w, 1, len, fp), len);
-			assert_int_equal(fclose(fp), 0);
-			assert_int_equal(cc_batch_read_file(&b, path, 64, &d),
-			    k < 3 ? CC_ERR_POINT : 0);
-			cc_batch_free(b);
-			b = NULL;
-			assert_int_equal(cc_batch_read_file_to_relay(&b, path, 64,
-			    &d), 0);
-			assert_int_equal(cc_batch_relay(b, r, &d),
-			    k < 3 ? CC_ERR_POINT : 0);
-			if (k < 3)
-				assert_string_equal(d.text,
-				    "record 37: invalid element");
-			cc_batch_free(b);
-			b = NULL;
-			memcpy(w + rec, keep, 32);
-		}
-	}
-	/* The structure is still checked at once. */
-	fp = fopen(path, "wb");
-	assert_non_null(fp);
-	assert_int_equal(fwrite(w, 1, len - 1, fp), len - 1);
-	assert_int_equal(fclose(fp), 0);
-	assert_int_not_equal(cc_batch_read_file_to_relay(&b, path, 64, &d), 0);
-	assert_null(b);
-	unlink(path);
-	rmdir(dir);
-	free(w);
-}
-
 static void
 origin_refuses_bad_input(void **state)
 {
@@ -1000,7 +937,6 @@ main(void)
 		cmocka_unit_test(parser_rejects_header_corruption),
 		cmocka_unit_test(parser_rejects_bad_elements_and_trailer),
 		cmocka_unit_test(files_round_trip),
-		cmocka_unit_test(relay_checks_the_elements_it_skipped),
 		cmocka_unit_test(origin_refuses_bad_input),
 		cmocka_unit_test(shuffle_permutes_records),
 		cmocka_unit_test(large_batch_on_every_core),

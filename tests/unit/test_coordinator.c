@@ -23,6 +23,7 @@
 #include "aggregator/app.h"
 #include "aggregator/coordinator.h"
 #include "protocol/batch.h"
+#include "protocol/batch_file.h"
 #include "protocol/group.h"
 #include "protocol/sign.h"
 #include "testpki.h"
@@ -909,7 +910,6 @@ elements_checked_in_final_batches(void **state)
 {
 	char id[CC_COORD_ID_HEX + 1], path[CC_AGG_PATH_MAX];
 	struct cc_diag d = { "" };
-	struct cc_batch *b = NULL;
 	uint8_t *good, *bad;
 	size_t len, blen;
 
@@ -925,10 +925,21 @@ elements_checked_in_final_batches(void **state)
 	/* ... and refused by the next node as it multiplies. */
 	assert_int_equal(cc_coord_input(F->app.coord, "skola", id, 0, 1, path,
 	    &d), 0);
-	assert_int_equal(cc_batch_read_file_to_relay(&b, path, 4096, &d), 0);
-	assert_int_equal(cc_batch_relay(b, F->r[1], &d), CC_ERR_POINT);
-	assert_string_equal(d.text, "record 5: invalid element");
-	cc_batch_free(b);
+	{
+		struct cc_batch_file_info *info = malloc(sizeof(*info));
+		char out[CC_AGG_PATH_MAX + 8];
+		uint8_t od[CC_SIGN_DIGEST_BYTES];
+
+		assert_non_null(info);
+		assert_int_equal(cc_batch_file_scan(info, path, 4096, false, &d),
+		    0);
+		snprintf(out, sizeof(out), "%s.out", path);
+		assert_int_equal(cc_batch_file_relay(out, path, 4096, info->d,
+		    F->r[1], F->signer[1], od, &d), CC_ERR_POINT);
+		assert_string_equal(d.text, "record 5: invalid element");
+		assert_int_equal(access(out, F_OK), -1);
+		free(info);
+	}
 	/* Chain 1's final batch (hop 2, bup) with a bad A: refused. */
 	run_step(id, 1, 0);
 	run_step(id, 1, 1);
