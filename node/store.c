@@ -675,13 +675,125 @@ parse_date_column(sqlite3_stmt *q, int col, struct cc_date *ret_d)
 	    NULL) == 0 ? 0 : CC_ERR_DB;
 }
 
+/* The slot of category id in ids[0..n) (ascending), or -1. */
+static int
+category_slot(const int64_t *ids, const size_t *slots, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (ids[mid] == id)
+			return (int)slots[mid];
+		if (ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/*
+ * The per-category figures of cc_store_stats: persons, episodes and the
+ * earliest start, every category listed (by name) even without episodes.
+ * One pass over the covering index episodes_unique in (person, category)
+ * order, counted here: SQL's count(DISTINCT) would build a temporary
+ * b-tree of every person in memory (temp_store = MEMORY), which cost the
+ * worker megabytes at every start.
+ */
+static int
+category_stats(sqlite3 *db, struct cc_store_stats *ret_stats,
+    struct cc_diag *diag)
+{
+	struct cc_store_category_stats *c;
+	int64_t ids[CC_LIMIT_NODE_CATEGORIES], person, cat;
+	int64_t prev_person = -1, prev_cat = -1;
+	size_t slots[CC_LIMIT_NODE_CATEGORIES], n = 0, i, j, len;
+	char first[CC_LIMIT_NODE_CATEGORIES][11];
+	const unsigned char *text;
+	sqlite3_stmt *q = NULL;
+	int r = CC_ERR_DB, rc, slot;
+
+	memset(first, 0, sizeof(first));
+	if ((r = prepare(db, &q, "SELECT id, name FROM categories ORDER BY name",
+	    diag)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		text = sqlite3_column_text(q, 1);
+		len = (size_t)sqlite3_column_bytes(q, 1);
+		if (n == CC_LIMIT_NODE_CATEGORIES || text == NULL || len == 0 ||
+		    len > CC_LIMIT_CATEGORY) {
+			cc_diag_set(diag, "store: categories over their limit");
+			r = CC_ERR_DB;
+			goto out;
+		}
+		c = &ret_stats->category[n];
+		memcpy(c->name, text, len);
+		c->name[len] = '\0';
+		/* Insert the id in order; its slot is the name's position. */
+		cat = sqlite3_column_int64(q, 0);
+		for (i = n; i > 0 && ids[i - 1] > cat; i--) {
+			ids[i] = ids[i - 1];
+			slots[i] = slots[i - 1];
+		}
+		ids[i] = cat;
+		slots[i] = n++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = db_fail(db, diag, "store: stats");
+		goto out;
+	}
+	ret_stats->ncategories = n;
+	sqlite3_finalize(q);
+	if ((r = prepare(db, &q, "SELECT person_id, category_id, start_date "
+	    "FROM episodes ORDER BY person_id, category_id", diag)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		person = sqlite3_column_int64(q, 0);
+		cat = sqlite3_column_int64(q, 1);
+		text = sqlite3_column_text(q, 2);
+		if ((slot = category_slot(ids, slots, n, cat)) < 0 ||
+		    text == NULL || sqlite3_column_bytes(q, 2) != 10) {
+			cc_diag_set(diag, "store: an episode of an unknown "
+			    "category or with a malformed date");
+			r = CC_ERR_DB;
+			goto out;
+		}
+		c = &ret_stats->category[slot];
+		c->episodes++;
+		if (person != prev_person || cat != prev_cat)
+			c->persons++;
+		prev_person = person;
+		prev_cat = cat;
+		/* ISO dates compare as text. */
+		if (first[slot][0] == '\0' || memcmp(text, first[slot], 10) < 0)
+			memcpy(first[slot], text, 10);
+	}
+	if (rc != SQLITE_DONE) {
+		r = db_fail(db, diag, "store: stats");
+		goto out;
+	}
+	for (j = 0; j < n; j++) {
+		if (first[j][0] != '\0' && cc_date_parse(
+		    &ret_stats->category[j].first, first[j], 10, NULL) != 0) {
+			cc_diag_set(diag, "store: malformed date");
+			r = CC_ERR_DB;
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	sqlite3_finalize(q);
+	return r;
+}
+
 int
 cc_store_stats(struct cc_store *st, struct cc_store_stats *ret_stats,
     struct cc_diag *diag)
 {
 	sqlite3_stmt *q = NULL;
 	char as_of[16];
-	int r = CC_ERR_INTERNAL, rc;
+	int r = CC_ERR_INTERNAL;
 	bool began = false;
 
 	if (ret_stats == NULL)
@@ -733,38 +845,8 @@ cc_store_stats(struct cc_store *st, struct cc_store_stats *ret_stats,
 		    cc_date_cmp(&ret_stats->as_of, &ret_stats->last) > 0)
 			ret_stats->last = ret_stats->as_of;
 	}
-	if ((r = prepare(st->db, &q,
-	    "SELECT c.name, count(DISTINCT e.person_id), count(e.id),"
-	    " min(e.start_date) FROM categories c"
-	    " LEFT JOIN episodes e ON e.category_id = c.id"
-	    " GROUP BY c.id ORDER BY c.name", diag)) != 0)
+	if ((r = category_stats(st->db, ret_stats, diag)) != 0)
 		goto out;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct cc_store_category_stats *c;
-		const unsigned char *name = sqlite3_column_text(q, 0);
-		size_t len = (size_t)sqlite3_column_bytes(q, 0);
-
-		if (ret_stats->ncategories == CC_LIMIT_NODE_CATEGORIES ||
-		    name == NULL || len == 0 || len > CC_LIMIT_CATEGORY) {
-			cc_diag_set(diag, "store: categories over their limit");
-			r = CC_ERR_DB;
-			goto out;
-		}
-		c = &ret_stats->category[ret_stats->ncategories++];
-		memcpy(c->name, name, len);
-		c->name[len] = '\0';
-		c->persons = (uint64_t)sqlite3_column_int64(q, 1);
-		c->episodes = (uint64_t)sqlite3_column_int64(q, 2);
-		if (sqlite3_column_type(q, 3) != SQLITE_NULL &&
-		    parse_date_column(q, 3, &c->first) != 0) {
-			r = db_fail(st->db, diag, "store: malformed date");
-			goto out;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		r = db_fail(st->db, diag, "store: stats");
-		goto out;
-	}
 	r = 0;
 out:
 	sqlite3_finalize(q);

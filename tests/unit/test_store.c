@@ -302,6 +302,60 @@ append_adds_and_duplicates_are_stored_once(void **state)
 	free(s);
 }
 
+/* Per category: each person once, every episode, the earliest start. */
+static void
+stats_per_category(void **state)
+{
+	struct fixture *f = *state;
+	struct cc_store_stats *s = malloc(sizeof(*s));
+	struct cc_store_import_log log;
+	struct cc_store_episode ep;
+	int64_t zeta, alpha, mid;
+	bool added;
+	unsigned p;
+
+	assert_non_null(s);
+	assert_int_equal(cc_store_import_begin(f->st, CC_STORE_SNAPSHOT, f->fp,
+	    NULL), 0);
+	/* Made in another order than their names sort in. */
+	assert_int_equal(cc_store_import_category(f->st, "zeta", 4, &zeta,
+	    NULL), 0);
+	assert_int_equal(cc_store_import_category(f->st, "alpha", 5, &alpha,
+	    NULL), 0);
+	assert_int_equal(cc_store_import_category(f->st, "mid", 3, &mid,
+	    NULL), 0);
+	for (p = 0; p < 40; p++) {
+		/* Everyone in zeta, twice; every other person in alpha. */
+		episode(&ep, f->s, p, zeta, 10 + (int)(p % 5), 0, "a");
+		assert_int_equal(cc_store_import_add(f->st, &ep, &added, NULL), 0);
+		episode(&ep, f->s, p, zeta, 10 + (int)(p % 5), 20, "b");
+		assert_int_equal(cc_store_import_add(f->st, &ep, &added, NULL), 0);
+		if (p % 2 == 0) {
+			episode(&ep, f->s, p, alpha, 3 + (int)(p % 7), 0, "");
+			assert_int_equal(cc_store_import_add(f->st, &ep, &added,
+			    NULL), 0);
+		}
+	}
+	log_of(&log, CC_STORE_SNAPSHOT, "ok");
+	assert_int_equal(cc_store_import_commit(f->st, &log, NULL), 0);
+	assert_int_equal(cc_store_stats(f->st, s, NULL), 0);
+	assert_int_equal(s->persons, 40);
+	assert_int_equal(s->episodes, 100);
+	assert_int_equal(s->ncategories, 3);
+	assert_string_equal(s->category[0].name, "alpha");
+	assert_int_equal(s->category[0].persons, 20);
+	assert_int_equal(s->category[0].episodes, 20);
+	assert_int_equal(s->category[0].first.day, 3);
+	assert_string_equal(s->category[1].name, "mid");
+	assert_int_equal(s->category[1].persons, 0);
+	assert_int_equal(s->category[1].episodes, 0);
+	assert_string_equal(s->category[2].name, "zeta");
+	assert_int_equal(s->category[2].persons, 40);
+	assert_int_equal(s->category[2].episodes, 80);
+	assert_int_equal(s->category[2].first.day, 10);
+	free(s);
+}
+
 static void
 imports_are_logged_newest_first(void **state)
 {
@@ -420,6 +474,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(fingerprint_is_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(snapshot_replaces_and_readers_see_old_until_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(append_adds_and_duplicates_are_stored_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(stats_per_category, setup, teardown),
 		cmocka_unit_test_setup_teardown(imports_are_logged_newest_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(reblind_gives_new_key_times_hash, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_arguments, setup, teardown),
