@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "node/seen.h"
 #include "protocol/group.h"
 #include "protocol/identity.h"
 #include "protocol/limits.h"
@@ -40,6 +41,8 @@ static const bool required[CC_COLUMN_COUNT_] = {
 struct row {
 	unsigned long line;
 	uint8_t pseudonym[CC_ELEMENT_BYTES];
+	uint8_t seen_key[CC_SEEN_KEY_BYTES];    /* seen.h */
+	enum cc_seen_result seen;               /* AGAIN: P comes from seen */
 	int birth_year;
 	int birth_month;
 	enum cc_sex sex;
@@ -53,7 +56,8 @@ struct row {
 
 struct chunk {
 	size_t n;
-	struct row *rows;
+	size_t cap;             /* rows allocated */
+	struct row *rows;       /* pseudonyms: wiped before they are freed */
 	/* Canonical identities of the rows, in guarded memory; each is
 	 * wiped by the worker right after hashing it. */
 	char (*canon)[CC_ID_CANONICAL_LEN];
@@ -90,6 +94,7 @@ struct import {
 	int col[CC_COLUMN_COUNT_];      /* header index, or -1 */
 	size_t header_fields;
 	struct category_slot *cat;      /* CATEGORY_SLOTS */
+	struct cc_seen *seen;           /* persons met earlier in the file */
 	size_t ncat_store;              /* categories in the store */
 	int report_fd;
 	FILE *report;
@@ -104,6 +109,11 @@ process_rows(struct pool *p, struct chunk *c, size_t begin, size_t end)
 	size_t i;
 
 	for (i = begin; i < end; i++) {
+		/* Met earlier: its P is copied when the chunk is inserted. */
+		if (c->rows[i].seen == CC_SEEN_AGAIN) {
+			sodium_memzero(c->canon[i], sizeof(c->canon[i]));
+			continue;
+		}
 		/* SPEC.md 5.3 then 6.2: P = s·H(id). */
 		if (cc_group_hash_identity(h, c->canon[i]) != 0 ||
 		    cc_group_mult(c->rows[i].pseudonym, p->s, h) != 0) {
@@ -238,6 +248,8 @@ chunk_free(struct chunk *c)
 		return;
 	if (c->canon != NULL)
 		sodium_free(c->canon);   /* wipes */
+	if (c->rows != NULL)
+		sodium_memzero(c->rows, c->cap * sizeof(*c->rows));
 	free(c->rows);
 	c->canon = NULL;
 	c->rows = NULL;
@@ -247,6 +259,7 @@ static int
 chunk_alloc(struct chunk *c, size_t rows)
 {
 	memset(c, 0, sizeof(*c));
+	c->cap = rows;
 	if ((c->rows = calloc(rows, sizeof(*c->rows))) == NULL ||
 	    (c->canon = sodium_allocarray(rows, sizeof(*c->canon))) == NULL) {
 		chunk_free(c);
@@ -592,6 +605,20 @@ insert_chunk(struct import *im, struct chunk *c, struct cc_diag *diag)
 	}
 	for (i = 0; i < c->n; i++) {
 		row = &c->rows[i];
+		/*
+		 * Chunks are inserted in file order, so the first row of a
+		 * person has given the table its P before any later one.
+		 */
+		if (row->seen == CC_SEEN_AGAIN &&
+		    cc_seen_get(im->seen, row->seen_key, row->pseudonym) != 0) {
+			cc_diag_set(diag, "line %lu: the pseudonym of an earlier "
+			    "row is missing", row->line);
+			return CC_ERR_INTERNAL;
+		}
+		if (row->seen == CC_SEEN_NEW &&
+		    (r = cc_seen_set(im->seen, row->seen_key,
+		    row->pseudonym)) != 0)
+			return r;
 		memcpy(ep.pseudonym, row->pseudonym, sizeof(ep.pseudonym));
 		ep.birth_year = row->birth_year;
 		ep.birth_month = row->birth_month;
@@ -707,6 +734,11 @@ run_pipeline(struct import *im, struct pool *pool, struct chunk *chunks,
 			return r;
 		if (r == 1)
 			continue;
+		cc_seen_key(im->seen, cur->canon[cur->n],
+		    cur->rows[cur->n].seen_key);
+		if ((r = cc_seen_mark(im->seen, cur->rows[cur->n].seen_key,
+		    &cur->rows[cur->n].seen)) != 0)
+			return r;
 		if (++cur->n < im->chunk_rows)
 			continue;
 		pool_submit(pool, cur);
@@ -783,7 +815,8 @@ cc_import_file(struct cc_store *st, const struct cc_key *key,
 		goto out;
 	if ((r = map_header(&im, diag)) != 0)
 		goto out;
-	if ((im.cat = calloc(CATEGORY_SLOTS, sizeof(*im.cat))) == NULL) {
+	if ((im.cat = calloc(CATEGORY_SLOTS, sizeof(*im.cat))) == NULL ||
+	    cc_seen_new(&im.seen) != 0) {
 		r = CC_ERR_ALLOC;
 		goto out;
 	}
@@ -864,6 +897,7 @@ out:
 	for (i = 0; i < NCHUNKS; i++)
 		chunk_free(&chunks[i]);
 	free(im.cat);
+	cc_seen_free(im.seen);
 	cc_csv_free(im.csv);
 	if (im.report != NULL)
 		fclose(im.report);

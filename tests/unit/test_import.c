@@ -231,6 +231,91 @@ pseudonym_is_key_times_hash(void **state)
 	assert_memory_equal(got, want, 32);
 }
 
+/* Collects every stored pseudonym. */
+struct all_pseudonyms {
+	uint8_t (*p)[32];
+	size_t n, cap;
+};
+
+static int
+collect_pseudonym(void *ctx, const uint8_t p[32])
+{
+	struct all_pseudonyms *a = ctx;
+
+	assert_true(a->n < a->cap);
+	memcpy(a->p[a->n++], p, 32);
+	return 0;
+}
+
+static int
+cmp32(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+/*
+ * A person's later rows take the pseudonym computed for the first one
+ * (node/seen.h), across chunks and in any order: every stored pseudonym
+ * is s·H(id) of its person, and each person is stored once.
+ */
+static void
+later_rows_of_a_person_reuse_its_pseudonym(void **state)
+{
+	struct fixture *f = *state;
+	enum { PERSONS = 200, REPEATS = 3 };
+	struct all_pseudonyms got = { 0 };
+	uint8_t (*want)[32], h[32];
+	char id[PERSONS][16], *t;
+	size_t cap = 64 + (size_t)PERSONS * REPEATS * 64, off, k, i;
+	unsigned r;
+
+	t = malloc(cap);
+	want = calloc(PERSONS, 32);
+	got.p = calloc(PERSONS + 1, 32);
+	got.cap = PERSONS + 1;
+	assert_non_null(t);
+	assert_non_null(want);
+	assert_non_null(got.p);
+	off = (size_t)snprintf(t, cap, "personnummer,category,start_date,"
+	    "end_date\n");
+	for (i = 0; i < PERSONS; i++)
+		pnr(id[i], (enum form)(i % 3), 2008 + (int)(i % 10),
+		    1 + (int)(i % 12), 1 + (int)(i % 28), (int)(100 + i));
+	/* Round r lists every person, in a different order each round and
+	 * in a different written form (same canonical identity). */
+	for (r = 0; r < REPEATS; r++)
+		for (k = 0; k < PERSONS; k++) {
+			/* 1, 3 and 7 are prime to 200: each round a bijection. */
+			i = (k * (r == 0 ? 1 : r == 1 ? 3 : 7) + 7 * r) % PERSONS;
+			off += (size_t)snprintf(t + off, cap - off,
+			    "%s,cat%u,2024-0%u-01,\n", id[i], r, r + 1);
+		}
+	f->opt.chunk_rows = 11;
+	f->opt.threads = 3;
+	assert_int_equal(run(f, t), 0);
+	assert_int_equal(f->res.rows_imported, PERSONS * REPEATS);
+	assert_int_equal(f->stats.persons, PERSONS);
+	assert_int_equal(f->stats.episodes, PERSONS * REPEATS);
+	for (i = 0; i < PERSONS; i++) {
+		struct cc_identity parsed;
+
+		assert_int_equal(cc_identity_parse(&parsed, id[i],
+		    strlen(id[i]), &f->opt.on, NULL), 0);
+		assert_int_equal(cc_group_hash_identity(h, parsed.canonical), 0);
+		assert_int_equal(cc_group_mult(want[i], f->key->s, h), 0);
+		cc_identity_wipe(&parsed);
+	}
+	assert_int_equal(cc_store_each_pseudonym(f->st, collect_pseudonym, &got,
+	    NULL), 0);
+	assert_int_equal(got.n, PERSONS);
+	qsort(want, PERSONS, 32, cmp32);
+	qsort(got.p, got.n, 32, cmp32);
+	assert_memory_equal(got.p, want, (size_t)PERSONS * 32);
+	free(t);
+	free(want);
+	free(got.p);
+}
+
 static void
 pipeline_keeps_order_over_many_chunks(void **state)
 {
@@ -513,6 +598,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(imports_every_form_to_the_same_pseudonym, setup, teardown),
 		cmocka_unit_test_setup_teardown(pseudonym_is_key_times_hash, setup, teardown),
+		cmocka_unit_test_setup_teardown(later_rows_of_a_person_reuse_its_pseudonym, setup, teardown),
 		cmocka_unit_test_setup_teardown(pipeline_keeps_order_over_many_chunks, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_rows_are_rejected_and_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(too_many_bad_rows_refuses_everything, setup, teardown),
