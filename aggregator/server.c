@@ -1,6 +1,7 @@
 /* crosscount-aggregator: the HTTPS server (see server.h). */
 #include "aggregator/server.h"
 #include "aggregator/log.h"
+#include "protocol/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -573,6 +574,7 @@ cc_reply_cc_error(struct cc_request *req, int r, const struct cc_diag *diag)
 struct file_reply {
 	struct evhttp_request *ev;
 	int fd;
+	uint64_t off;
 	uint64_t left;
 };
 
@@ -605,23 +607,6 @@ file_reply_closed(struct evhttp_connection *conn, void *arg)
 	file_reply_free(f);
 }
 
-/* Exactly len bytes; -1 on an error or a file shorter than it was. */
-static int
-file_read_full(int fd, uint8_t *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = read(fd, p, len)) < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* The next piece, or the end of the reply. */
 static void
 file_reply_next(struct evhttp_connection *conn, void *arg)
@@ -641,7 +626,7 @@ file_reply_next(struct evhttp_connection *conn, void *arg)
 	}
 	n = f->left < SERVER_FILE_PIECE ? (size_t)f->left : SERVER_FILE_PIECE;
 	if ((buf = evbuffer_new()) == NULL || (piece = malloc(n)) == NULL ||
-	    file_read_full(f->fd, piece, n) != 0 ||
+	    cc_file_pread_all(f->fd, piece, n, (off_t)f->off) != 0 ||
 	    evbuffer_add_reference(buf, piece, n, file_piece_free, NULL) != 0) {
 		/*
 		 * The length was promised in the header: end the reply and
@@ -661,6 +646,7 @@ file_reply_next(struct evhttp_connection *conn, void *arg)
 		file_reply_free(f);
 		return;
 	}
+	f->off += n;
 	f->left -= n;
 	evhttp_send_reply_chunk_with_cb(f->ev, buf, file_reply_next, f);
 	evbuffer_free(buf);

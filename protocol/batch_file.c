@@ -92,50 +92,6 @@ chunk_free(uint8_t *chunk)
 	free(chunk);
 }
 
-static int
-pwrite_all(int fd, const uint8_t *p, size_t len, off_t off)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = pwrite(fd, p, len, off)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			errno = EIO;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
-}
-
-static int
-pread_all(int fd, uint8_t *p, size_t len, off_t off)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = pread(fd, p, len, off)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			errno = EIO;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
-}
-
 /* A new temporary file beside path with the header and references. */
 static int
 out_open(struct out_file *f, const char *path, const struct cc_batch_header *h,
@@ -162,8 +118,8 @@ out_open(struct out_file *f, const char *path, const struct cc_batch_header *h,
 	f->have_tmp = true;
 	cc_batch_header_write(header, h);
 	if (fchmod(f->fd, 0600) != 0 ||
-	    pwrite_all(f->fd, header, sizeof(header), 0) != 0 ||
-	    pwrite_all(f->fd, refs, refs_len, CC_BATCH_HEADER_BYTES) != 0) {
+	    cc_file_pwrite_all(f->fd, header, sizeof(header), 0) != 0 ||
+	    cc_file_pwrite_all(f->fd, refs, refs_len, CC_BATCH_HEADER_BYTES) != 0) {
 		cc_diag_set(diag, "%s: %s", f->tmp, strerror(errno));
 		return CC_ERR_IO;
 	}
@@ -178,7 +134,7 @@ out_put(struct out_file *f, const uint8_t *records, size_t n,
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (pwrite_all(f->fd, records + i * CC_BATCH_RECORD_BYTES,
+		if (cc_file_pwrite_all(f->fd, records + i * CC_BATCH_RECORD_BYTES,
 		    CC_BATCH_RECORD_BYTES, f->records_off +
 		    (off_t)perm[first + i] * CC_BATCH_RECORD_BYTES) != 0) {
 			cc_diag_set(diag, "%s: %s", f->tmp, strerror(errno));
@@ -216,7 +172,7 @@ out_digest(struct out_file *f, uint8_t ret_d[CC_SIGN_DIGEST_BYTES],
 	for (off = 0; off < f->body_len; off += n) {
 		n = f->body_len - off < BATCH_FILE_READ_BACK ?
 		    f->body_len - off : BATCH_FILE_READ_BACK;
-		if (pread_all(f->fd, buf, n, (off_t)off) != 0) {
+		if (cc_file_pread_all(f->fd, buf, n, (off_t)off) != 0) {
 			cc_diag_set(diag, "%s: %s", f->tmp, strerror(errno));
 			r = CC_ERR_IO;
 			goto out;
@@ -268,7 +224,7 @@ out_commit(struct out_file *f, const struct cc_signer *signer,
 	memcpy(trailer + 2, cert, cert_len);
 	/* The signature is already in place after the second length. */
 	cc_buf_store_u16(trailer + 2 + cert_len, (uint16_t)sig_len);
-	if (pwrite_all(f->fd, trailer, 4 + cert_len + sig_len,
+	if (cc_file_pwrite_all(f->fd, trailer, 4 + cert_len + sig_len,
 	    (off_t)f->body_len) != 0 || fsync(f->fd) != 0) {
 		cc_diag_set(diag, "%s: %s", f->tmp, strerror(errno));
 		return CC_ERR_IO;

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "protocol/buf.h"
+#include "protocol/file.h"
 #include "protocol/limits.h"
 
 struct cc_batch_stream {
@@ -34,27 +35,13 @@ struct cc_batch_stream {
 static int
 read_at(int fd, void *buf, size_t len, off_t off, struct cc_diag *diag)
 {
-	uint8_t *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = pread(fd, p, len, off)) < 0) {
-			if (errno == EINTR)
-				continue;
-			cc_diag_set(diag, "cannot read the batch: %s",
-			    strerror(errno));
-			return CC_ERR_IO;
-		}
-		if (n == 0) {
-			cc_diag_set(diag, "the batch file changed while it was "
-			    "read");
-			return CC_ERR_IO;
-		}
-		p += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
+	if (cc_file_pread_all(fd, buf, len, off) == 0)
+		return 0;
+	if (errno == EIO)
+		cc_diag_set(diag, "the batch file changed while it was read");
+	else
+		cc_diag_set(diag, "cannot read the batch: %s", strerror(errno));
+	return CC_ERR_IO;
 }
 
 void

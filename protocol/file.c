@@ -397,3 +397,49 @@ cc_file_destroy(const char *path, bool *ret_existed, struct cc_diag *diag)
 	r2 = cc_file_sync_parent(path, r == 0 ? diag : NULL);
 	return r != 0 ? r : r2;
 }
+
+int
+cc_file_pread_all(int fd, void *buf, size_t len, off_t off)
+{
+	uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = pread(fd, p, len, off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+int
+cc_file_pwrite_all(int fd, const void *buf, size_t len, off_t off)
+{
+	const uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = pwrite(fd, p, len, off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}

@@ -100,6 +100,14 @@ int cc_file_overwrite(const char *path, struct cc_diag *diag);
 int cc_file_destroy(const char *path, bool *ret_existed,
     struct cc_diag *diag);
 
+/*
+ * Exactly len bytes at off, retrying short transfers and EINTR: 0, or -1
+ * with errno set (EIO when the file ends first). For the chunked batch
+ * reader and writer (batch_stream.h, batch_file.h).
+ */
+int cc_file_pread_all(int fd, void *buf, size_t len, off_t off);
+int cc_file_pwrite_all(int fd, const void *buf, size_t len, off_t off);
+
 /* fsync a directory, or the directory that holds path. CC_ERR_IO. */
 int cc_file_sync_dir(const char *dir, struct cc_diag *diag);
 int cc_file_sync_parent(const char *path, struct cc_diag *diag);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -345,6 +346,41 @@ sync_dir_and_parent(void **state)
 	assert_int_equal(cc_file_sync_dir(NULL, &d), CC_ERR_INVALID_ARGUMENT);
 }
 
+/* Positioned reads and writes, whole or not at all. */
+static void
+pread_pwrite_all(void **state)
+{
+	uint8_t buf[300000], back[300000];
+	char path[128];
+	size_t i;
+	int fd;
+
+	(void)state;
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 7);
+	path_of(path, sizeof(path), "positioned");
+	assert_true((fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600)) >= 0);
+	/* Out of order, with a gap that reads back as zeros. */
+	assert_int_equal(cc_file_pwrite_all(fd, buf + 1000, sizeof(buf) - 1000,
+	    1000), 0);
+	assert_int_equal(cc_file_pwrite_all(fd, buf, 500, 0), 0);
+	assert_int_equal(cc_file_pread_all(fd, back, sizeof(back), 0), 0);
+	assert_memory_equal(back, buf, 500);
+	for (i = 500; i < 1000; i++)
+		assert_int_equal(back[i], 0);
+	assert_memory_equal(back + 1000, buf + 1000, sizeof(buf) - 1000);
+	/* Past the end: -1, EIO. */
+	errno = 0;
+	assert_int_equal(cc_file_pread_all(fd, back, 10, sizeof(buf) - 5), -1);
+	assert_int_equal(errno, EIO);
+	assert_int_equal(close(fd), 0);
+	/* A closed descriptor: -1 with its own errno. */
+	assert_int_equal(cc_file_pread_all(fd, back, 1, 0), -1);
+	assert_int_equal(errno, EBADF);
+	assert_int_equal(cc_file_pwrite_all(fd, back, 1, 0), -1);
+	assert_int_equal(unlink(path), 0);
+}
+
 int
 main(void)
 {
@@ -357,6 +393,7 @@ main(void)
 		cmocka_unit_test_teardown(destroy_overwrites_then_unlinks,
 		    empty_dir),
 		cmocka_unit_test_teardown(sync_dir_and_parent, empty_dir),
+		cmocka_unit_test_teardown(pread_pwrite_all, empty_dir),
 	};
 	int r;
 
