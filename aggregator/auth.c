@@ -991,10 +991,9 @@ int
 cc_auth_token_revoke(struct cc_agg_store *s, const char *name, const char *id,
     struct cc_diag *diag)
 {
-	sqlite3_stmt *st = NULL;
-	json_t *detail = NULL;
+	struct auth_change c = { 0 };
 	size_t i;
-	int r = CC_ERR_INTERNAL, n;
+	int r, changes;
 
 	if (cc_auth_username_check(name) != 0) {
 		cc_diag_set(diag, "no such user");
@@ -1009,41 +1008,18 @@ cc_auth_token_revoke(struct cc_agg_store *s, const char *name, const char *id,
 		    "(see `token list`)", CC_AUTH_TOKEN_ID_LEN);
 		return CC_ERR_FORMAT;
 	}
-	if (cc_agg_store_begin(s) != 0)
-		return cc_agg_store_fail(s, diag);
-	if ((r = cc_agg_store_prepare(s, &st, "DELETE FROM tokens WHERE user = ? "
-	    "AND " AUTH_TOKEN_ID_SQL " = ?", diag)) != 0)
-		goto out;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		r = cc_agg_store_fail(s, diag);
-		goto out;
-	}
+	c.sql = "DELETE FROM tokens WHERE user = ?1 AND " AUTH_TOKEN_ID_SQL
+	    " = ?2";
+	c.text[0] = name;
+	c.text[1] = id;
+	c.event = "user.token-revoked";
+	c.detail = json_pack("{s:s,s:s}", "user", name, "token", id);
 	/* 48 bits of a hash: two tokens of one user never share them. */
-	if ((n = sqlite3_changes(cc_agg_store_db(s))) != 1) {
+	r = auth_change(s, &c, &changes, diag);
+	if (r == 0 && changes != 1) {
 		cc_diag_set(diag, "%s has no token %s", name, id);
 		r = CC_ERR_NOT_FOUND;
-		goto out;
 	}
-	if ((detail = json_pack("{s:s,s:s}", "user", name, "token", id)) ==
-	    NULL) {
-		r = CC_ERR_ALLOC;
-		goto out;
-	}
-	if ((r = cc_audit_append(s, AUTH_ACTOR, "user.token-revoked", detail,
-	    diag)) != 0)
-		goto out;
-	if (cc_agg_store_commit(s) != 0) {
-		r = cc_agg_store_fail(s, diag);
-		goto out;
-	}
-	r = 0;
-out:
-	sqlite3_finalize(st);
-	json_decref(detail);
-	if (r != 0)
-		cc_agg_store_rollback(s);
 	return r;
 }
 
