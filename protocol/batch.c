@@ -33,19 +33,12 @@ struct cc_batch {
 	size_t cap;          /* bytes allocated: body_len + BATCH_TRAILER_MAX */
 	size_t body_len;     /* header + references + records */
 	size_t trailer_len;  /* 0 while unsigned */
-	uint8_t query_id[CC_BATCH_QUERY_ID_BYTES];
-	uint16_t chain;
-	uint16_t hop;
-	uint16_t nodes;
-	uint16_t nrefs;
-	uint32_t count;
+	struct cc_batch_header h;
 };
 
-/* The header fields of a batch being parsed, and where its parts are. */
+/* The header of a batch being parsed, and where its parts are. */
 struct batch_view {
-	uint8_t query_id[CC_BATCH_QUERY_ID_BYTES];
-	uint16_t chain, hop, nodes, nrefs;
-	uint32_t count;
+	struct cc_batch_header h;
 	const uint8_t *refs;
 	const uint8_t *records;
 	size_t body_len;
@@ -62,7 +55,7 @@ static uint8_t *
 batch_records_mut(struct cc_batch *b)
 {
 	return b->buf + CC_BATCH_HEADER_BYTES +
-	    (size_t)b->nrefs * CC_BATCH_REF_BYTES;
+	    (size_t)b->h.nrefs * CC_BATCH_REF_BYTES;
 }
 
 /* The body length for nrefs and count, overflow-checked; 0 on overflow. */
@@ -101,15 +94,7 @@ cc_batch_header_write(uint8_t out[CC_BATCH_HEADER_BYTES],
 static void
 batch_write_header(struct cc_batch *b)
 {
-	struct cc_batch_header h;
-
-	memcpy(h.query_id, b->query_id, CC_BATCH_QUERY_ID_BYTES);
-	h.chain = b->chain;
-	h.hop = b->hop;
-	h.nodes = b->nodes;
-	h.nrefs = b->nrefs;
-	h.count = b->count;
-	cc_batch_header_write(b->buf, &h);
+	cc_batch_header_write(b->buf, &b->h);
 }
 
 /* An empty batch with room for nrefs references and count records. */
@@ -134,8 +119,8 @@ batch_alloc(struct cc_batch **ret_b, size_t nrefs, size_t count)
 	}
 	b->cap = body + BATCH_TRAILER_MAX;
 	b->body_len = body;
-	b->nrefs = (uint16_t)nrefs;
-	b->count = (uint32_t)count;
+	b->h.nrefs = (uint16_t)nrefs;
+	b->h.count = (uint32_t)count;
 	*ret_b = b;
 	b = NULL;
 	r = 0;
@@ -197,10 +182,10 @@ cc_batch_shuffle(struct cc_batch *b)
 	uint8_t *records, *pi, *pj;
 	uint32_t i, j;
 
-	if (b == NULL || b->count < 2)
+	if (b == NULL || b->h.count < 2)
 		return;
 	records = batch_records_mut(b);
-	for (i = b->count - 1; i > 0; i--) {
+	for (i = b->h.count - 1; i > 0; i--) {
 		j = randombytes_uniform(i + 1);
 		if (j == i)
 			continue;
@@ -515,10 +500,7 @@ cc_batch_origin_finish(struct cc_batch **ret_batch, struct cc_batch_origin *o,
 		goto out;
 	if ((ret = batch_alloc(&b, h.nrefs, h.count)) != 0)
 		goto out;
-	memcpy(b->query_id, h.query_id, CC_BATCH_QUERY_ID_BYTES);
-	b->chain = h.chain;
-	b->hop = 0;
-	b->nodes = h.nodes;
+	b->h = h;        /* the origin's header: hop 0 */
 	memcpy(batch_refs_mut(b), o->refs,
 	    (size_t)h.nrefs * CC_BATCH_REF_BYTES);
 	if ((ret = cc_batch_origin_records(o, 0, h.count, batch_records_mut(b),
@@ -589,9 +571,9 @@ cc_batch_relay(struct cc_batch *b, const uint8_t r[CC_SCALAR_BYTES],
 
 	if (b == NULL || r == NULL)
 		return CC_ERR_INVALID_ARGUMENT;
-	if (b->hop + 1 >= b->nodes) {
-		cc_diag_set(diag, "hop %u of %u nodes is final", b->hop,
-		    b->nodes);
+	if (b->h.hop + 1 >= b->h.nodes) {
+		cc_diag_set(diag, "hop %u of %u nodes is final", b->h.hop,
+		    b->h.nodes);
 		return CC_ERR_STATE;
 	}
 	if (cc_group_scalar_check(r) != 0)
@@ -601,20 +583,20 @@ cc_batch_relay(struct cc_batch *b, const uint8_t r[CC_SCALAR_BYTES],
 	 * record and the records are contiguous, so the whole record array
 	 * is one run of 3*count elements 32 bytes apart.
 	 */
-	elements = (size_t)b->count * 3;
+	elements = (size_t)b->h.count * 3;
 	if ((ret = cc_group_mult_many(batch_records_mut(b), elements,
 	    CC_ELEMENT_BYTES, r, batch_threads(elements), &bad)) != 0) {
 		cc_diag_set(diag, "record %zu: invalid element", bad / 3);
 		return ret;
 	}
 	if ((ret = cc_group_mult_many(batch_refs_mut(b) + CC_ATTR_BYTES,
-	    b->nrefs, CC_BATCH_REF_BYTES, r, 1, &bad)) != 0) {
+	    b->h.nrefs, CC_BATCH_REF_BYTES, r, 1, &bad)) != 0) {
 		cc_diag_set(diag, "attribute reference %zu: invalid element",
 		    bad);
 		return ret;
 	}
 	cc_batch_shuffle(b);
-	b->hop++;
+	b->h.hop++;
 	b->trailer_len = 0;
 	sodium_memzero(b->buf + b->body_len, b->cap - b->body_len);
 	batch_write_header(b);
@@ -845,19 +827,14 @@ batch_validate(struct batch_view *v, const uint8_t *data, size_t len,
 		cc_diag_set(diag, "batch truncated: %zu bytes", len);
 		return CC_ERR_TRUNCATED;
 	}
-	memcpy(v->query_id, h.query_id, CC_BATCH_QUERY_ID_BYTES);
-	v->chain = h.chain;
-	v->hop = h.hop;
-	v->nodes = h.nodes;
-	v->nrefs = h.nrefs;
-	v->count = h.count;
+	v->h = h;
 	v->refs = data + CC_BATCH_HEADER_BYTES;
 	v->records = v->refs + (size_t)h.nrefs * CC_BATCH_REF_BYTES;
 	v->trailer_len = len - v->body_len;
 	if ((r = cc_batch_trailer_validate(data + v->body_len, v->trailer_len,
 	    diag)) != 0 ||
-	    (r = cc_batch_refs_validate(v->refs, v->nrefs, diag)) != 0 ||
-	    (r = cc_batch_records_validate(v->records, v->count, 0,
+	    (r = cc_batch_refs_validate(v->refs, h.nrefs, diag)) != 0 ||
+	    (r = cc_batch_records_validate(v->records, h.count, 0,
 	    diag)) != 0)
 		return r;
 	return 0;
@@ -867,12 +844,7 @@ batch_validate(struct batch_view *v, const uint8_t *data, size_t len,
 static void
 batch_adopt_view(struct cc_batch *b, const struct batch_view *v)
 {
-	memcpy(b->query_id, v->query_id, CC_BATCH_QUERY_ID_BYTES);
-	b->chain = v->chain;
-	b->hop = v->hop;
-	b->nodes = v->nodes;
-	b->nrefs = v->nrefs;
-	b->count = v->count;
+	b->h = v->h;
 	b->body_len = v->body_len;
 	b->trailer_len = v->trailer_len;
 }
@@ -888,7 +860,7 @@ cc_batch_parse(struct cc_batch **ret_batch, const uint8_t *data, size_t len,
 	*ret_batch = NULL;
 	if ((r = batch_validate(&v, data, len, max_count, diag)) != 0)
 		goto out;
-	if ((r = batch_alloc(&b, v.nrefs, v.count)) != 0)
+	if ((r = batch_alloc(&b, v.h.nrefs, v.h.count)) != 0)
 		goto out;
 	/* len = body + trailer <= body + BATCH_TRAILER_MAX = b->cap. */
 	memcpy(b->buf, data, len);
@@ -1022,57 +994,50 @@ cc_batch_check_header(const struct cc_batch *b,
     uint16_t hop, uint16_t nodes, const struct cc_attr_shape *shape,
     struct cc_diag *diag)
 {
-	struct cc_batch_header h;
 	int r;
 
 	if (b == NULL || query_id == NULL || shape == NULL)
 		return CC_ERR_INVALID_ARGUMENT;
-	memcpy(h.query_id, b->query_id, CC_BATCH_QUERY_ID_BYTES);
-	h.chain = b->chain;
-	h.hop = b->hop;
-	h.nodes = b->nodes;
-	h.nrefs = b->nrefs;
-	h.count = b->count;
-	if ((r = cc_batch_header_expect(&h, query_id, chain, hop, nodes,
+	if ((r = cc_batch_header_expect(&b->h, query_id, chain, hop, nodes,
 	    diag)) != 0)
 		return r;
-	return cc_attr_refs_check(cc_batch_refs(b), b->nrefs, shape, diag);
+	return cc_attr_refs_check(cc_batch_refs(b), b->h.nrefs, shape, diag);
 }
 
 const uint8_t *
 cc_batch_query_id(const struct cc_batch *b)
 {
-	return b->query_id;
+	return b->h.query_id;
 }
 
 uint16_t
 cc_batch_chain(const struct cc_batch *b)
 {
-	return b->chain;
+	return b->h.chain;
 }
 
 uint16_t
 cc_batch_hop(const struct cc_batch *b)
 {
-	return b->hop;
+	return b->h.hop;
 }
 
 uint16_t
 cc_batch_nodes(const struct cc_batch *b)
 {
-	return b->nodes;
+	return b->h.nodes;
 }
 
 uint16_t
 cc_batch_nrefs(const struct cc_batch *b)
 {
-	return b->nrefs;
+	return b->h.nrefs;
 }
 
 uint32_t
 cc_batch_count(const struct cc_batch *b)
 {
-	return b->count;
+	return b->h.count;
 }
 
 const uint8_t *
@@ -1085,7 +1050,7 @@ const uint8_t *
 cc_batch_records(const struct cc_batch *b)
 {
 	return b->buf + CC_BATCH_HEADER_BYTES +
-	    (size_t)b->nrefs * CC_BATCH_REF_BYTES;
+	    (size_t)b->h.nrefs * CC_BATCH_REF_BYTES;
 }
 
 void
@@ -1256,10 +1221,10 @@ cc_batch_open(const struct cc_batch *b, const struct cc_seal_key *key,
 
 	if (b == NULL || key == NULL || shape == NULL || ret_attrs == NULL)
 		return CC_ERR_INVALID_ARGUMENT;
-	memset(ret_attrs, 0, (size_t)b->count * sizeof(*ret_attrs));
-	if ((r = cc_attr_refs_check(cc_batch_refs(b), b->nrefs, shape,
+	memset(ret_attrs, 0, (size_t)b->h.count * sizeof(*ret_attrs));
+	if ((r = cc_attr_refs_check(cc_batch_refs(b), b->h.nrefs, shape,
 	    diag)) != 0)
 		return r;
-	return cc_batch_open_records(cc_batch_records(b), b->count,
-	    cc_batch_refs(b), b->nrefs, key, ret_attrs, 0, diag);
+	return cc_batch_open_records(cc_batch_records(b), b->h.count,
+	    cc_batch_refs(b), b->h.nrefs, key, ret_attrs, 0, diag);
 }

@@ -107,7 +107,8 @@ out_open(struct out_file *f, const char *path, const struct cc_batch_header *h,
 	f->records_off = (off_t)(CC_BATCH_HEADER_BYTES + refs_len);
 	if (f->body_len == 0 || (size_t)snprintf(f->tmp, sizeof(f->tmp),
 	    "%s.XXXXXX", path) >= sizeof(f->tmp)) {
-		cc_diag_set(diag, "%.64s...: path too long", path);
+		/* No path here: an origin's refusal reaches the aggregator. */
+		cc_diag_set(diag, "the output batch's path is too long");
 		return CC_ERR_LIMIT;
 	}
 	/* mkstemp: O_EXCL, mode 0600 whatever the umask. */

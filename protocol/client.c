@@ -1,6 +1,7 @@
 /* crosscount: the HTTPS client for nodes and the CLI (see client.h). */
 #include "protocol/client.h"
 #include "protocol/buf.h"
+#include "protocol/file.h"
 #include "protocol/limits.h"
 
 #include <errno.h>
@@ -461,13 +462,43 @@ out:
 	return r;
 }
 
+/*
+ * One part of an upload: PUT len bytes at offset off. 0 with *ret_status
+ * (a refusal's message in diag), or our own error.
+ */
+static int
+client_put_part(struct cc_client *c, const char *path, size_t off,
+    const uint8_t *data, size_t len, struct client_sink *sink, long timeout,
+    long *ret_status, struct cc_diag *diag)
+{
+	char url[CLIENT_URL_MAX];
+	int r;
+
+	if ((size_t)snprintf(url, sizeof(url), "%s?offset=%zu", path, off) >=
+	    sizeof(url))
+		return CC_ERR_INVALID_ARGUMENT;
+	cc_buf_reset(sink->buf);
+	sink->written = 0;
+	if ((r = client_perform(c, "PUT", url, "application/octet-stream",
+	    data, len, sink, timeout, ret_status, diag)) != 0)
+		return r;
+	if (*ret_status < 200 || *ret_status > 299)
+		client_error_message(sink->buf, *ret_status, diag);
+	return 0;
+}
+
+static bool
+client_refused(long status)
+{
+	return status < 200 || status > 299;
+}
+
 int
 cc_client_upload(struct cc_client *c, const char *path, const uint8_t *data,
     size_t len, size_t part_size, long timeout, long *ret_status,
     struct cc_diag *diag)
 {
 	struct client_sink sink = { .fd = -1, .max = CC_LIMIT_HTTP_RESPONSE };
-	char url[CLIENT_URL_MAX];
 	size_t off = 0, n;
 	int r = CC_ERR_INTERNAL;
 
@@ -480,21 +511,10 @@ cc_client_upload(struct cc_client *c, const char *path, const uint8_t *data,
 	}
 	do {
 		n = len - off < part_size ? len - off : part_size;
-		if ((size_t)snprintf(url, sizeof(url), "%s?offset=%zu", path, off) >=
-		    sizeof(url)) {
-			r = CC_ERR_INVALID_ARGUMENT;
+		if ((r = client_put_part(c, path, off, data + off, n, &sink,
+		    timeout, ret_status, diag)) != 0 ||
+		    client_refused(*ret_status))
 			goto out;
-		}
-		cc_buf_reset(sink.buf);
-		sink.written = 0;
-		if ((r = client_perform(c, "PUT", url, "application/octet-stream",
-		    data + off, n, &sink, timeout, ret_status, diag)) != 0)
-			goto out;
-		if (*ret_status < 200 || *ret_status > 299) {
-			client_error_message(sink.buf, *ret_status, diag);
-			r = 0;
-			goto out;
-		}
 		off += n;
 	} while (off < len);
 	r = 0;
@@ -503,40 +523,12 @@ out:
 	return r;
 }
 
-/* Exactly len bytes at off; a short file is CC_ERR_IO (it changed). */
-static int
-client_read_at(int fd, uint8_t *p, size_t len, off_t off,
-    const char *file_path, struct cc_diag *diag)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = pread(fd, p, len, off)) < 0) {
-			if (errno == EINTR)
-				continue;
-			cc_diag_set(diag, "cannot read %s: %s", file_path,
-			    strerror(errno));
-			return CC_ERR_IO;
-		}
-		if (n == 0) {
-			cc_diag_set(diag, "%s changed while it was sent",
-			    file_path);
-			return CC_ERR_IO;
-		}
-		p += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
-}
-
 int
 cc_client_upload_file(struct cc_client *c, const char *path,
     const char *file_path, size_t part_size, long timeout, long *ret_status,
     struct cc_diag *diag)
 {
 	struct client_sink sink = { .fd = -1, .max = CC_LIMIT_HTTP_RESPONSE };
-	char url[CLIENT_URL_MAX];
 	struct stat st;
 	uint8_t *part = NULL;
 	size_t off = 0, n, len, cap = 0;
@@ -572,24 +564,19 @@ cc_client_upload_file(struct cc_client *c, const char *path,
 	/* As cc_client_upload: parts in order, an empty file one empty PUT. */
 	do {
 		n = len - off < part_size ? len - off : part_size;
-		if ((size_t)snprintf(url, sizeof(url), "%s?offset=%zu", path, off) >=
-		    sizeof(url)) {
-			r = CC_ERR_INVALID_ARGUMENT;
+		if (cc_file_pread_all(fd, part, n, (off_t)off) != 0) {
+			if (errno == EIO)
+				cc_diag_set(diag, "%s changed while it was sent",
+				    file_path);
+			else
+				cc_diag_set(diag, "cannot read %s: %s", file_path,
+				    strerror(errno));
+			r = CC_ERR_IO;
 			goto out;
 		}
-		if ((r = client_read_at(fd, part, n, (off_t)off, file_path,
-		    diag)) != 0)
+		if ((r = client_put_part(c, path, off, part, n, &sink, timeout,
+		    ret_status, diag)) != 0 || client_refused(*ret_status))
 			goto out;
-		cc_buf_reset(sink.buf);
-		sink.written = 0;
-		if ((r = client_perform(c, "PUT", url, "application/octet-stream",
-		    part, n, &sink, timeout, ret_status, diag)) != 0)
-			goto out;
-		if (*ret_status < 200 || *ret_status > 299) {
-			client_error_message(sink.buf, *ret_status, diag);
-			r = 0;
-			goto out;
-		}
 		off += n;
 	} while (off < len);
 	/* Every part was read: the file must not have grown meanwhile. */
