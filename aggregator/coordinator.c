@@ -62,7 +62,6 @@
 
 #define COORD_ACTOR "aggregator"
 #define COORD_REASON_TEXT 1024      /* a query's stored reason */
-#define COORD_IO_CHUNK 65536
 
 /* Largest upload: a batch of max_batch records with the largest trailer. */
 #define COORD_MAX_BATCH_BYTES(n) ((uint64_t)CC_BATCH_HEADER_BYTES + \
@@ -1933,53 +1932,6 @@ out:
 	return r;
 }
 
-/* SHA-256 of a file, and fsync it (an accepted batch must survive). */
-static int
-coord_file_digest(const char *path, uint64_t *ret_size,
-    uint8_t ret_digest[crypto_hash_sha256_BYTES], struct cc_diag *diag)
-{
-	crypto_hash_sha256_state h;
-	uint8_t *buf = NULL;
-	uint64_t size = 0;
-	ssize_t n;
-	int fd, r = CC_ERR_IO;
-
-	*ret_size = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-		cc_diag_set(diag, "nothing has been uploaded");
-		return CC_ERR_POLICY;
-	}
-	if ((buf = malloc(COORD_IO_CHUNK)) == NULL) {
-		r = CC_ERR_ALLOC;
-		goto out;
-	}
-	crypto_hash_sha256_init(&h);
-	for (;;) {
-		if ((n = read(fd, buf, COORD_IO_CHUNK)) < 0) {
-			if (errno == EINTR)
-				continue;
-			cc_diag_set(diag, "cannot read the upload: %s",
-			    strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		crypto_hash_sha256_update(&h, buf, (unsigned long long)n);
-		size += (uint64_t)n;
-	}
-	crypto_hash_sha256_final(&h, ret_digest);
-	if (fsync(fd) != 0) {
-		cc_diag_set(diag, "cannot sync the upload: %s", strerror(errno));
-		goto out;
-	}
-	*ret_size = size;
-	r = 0;
-out:
-	free(buf);
-	close(fd);
-	return r;
-}
-
 /* The record count of an accepted step, or -1. */
 static int64_t
 coord_step_count(struct cc_coordinator *c, const char *qid, unsigned chain,
@@ -2037,8 +1989,14 @@ coord_commit_verify(struct coord_commit *cm)
 		r = CC_ERR_POLICY;
 		goto out;
 	}
-	if ((r = coord_file_digest(cm->part, &have, got, diag)) != 0)
+	/* Synced: an accepted batch must survive a crash. */
+	if ((r = cc_file_sha256(cm->part, true, &have, got, diag)) != 0) {
+		if (r == CC_ERR_NOT_FOUND) {
+			cc_diag_set(diag, "nothing has been uploaded");
+			r = CC_ERR_POLICY;
+		}
 		goto out;
+	}
 	if (have != cm->size) {
 		cc_diag_set(diag, "size: %llu bytes were announced, %llu stored",
 		    (unsigned long long)cm->size, (unsigned long long)have);

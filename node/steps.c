@@ -12,10 +12,10 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "protocol/file.h"
+
 #define INITIAL_CAP 1024
 #define PATH_MAX_API 256
-/* Bytes of a file hashed at a time for a commit. */
-#define HASH_READ ((size_t)256 * 1024)
 
 void
 cc_steps_shape(struct cc_attr_shape *ret_shape, const struct cc_query *q)
@@ -386,53 +386,6 @@ cc_steps_max_batch_bytes(uint32_t max_count)
 	    (uint64_t)CC_BATCH_RECORD_BYTES * max_count + CC_BATCH_TRAILER_MAX;
 }
 
-/* Size and SHA-256 of a whole file, read a part at a time. */
-static int
-file_sha256(const char *path, uint64_t *ret_size,
-    uint8_t ret_digest[crypto_hash_sha256_BYTES], struct cc_diag *diag)
-{
-	crypto_hash_sha256_state sha;
-	uint8_t *buf = NULL;
-	uint64_t size = 0;
-	ssize_t n;
-	int fd = -1, r = CC_ERR_IO;
-
-	*ret_size = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		cc_diag_set(diag, "cannot open %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if ((buf = malloc(HASH_READ)) == NULL) {
-		r = CC_ERR_ALLOC;
-		goto out;
-	}
-	crypto_hash_sha256_init(&sha);
-	for (;;) {
-		if ((n = read(fd, buf, HASH_READ)) < 0) {
-			if (errno == EINTR)
-				continue;
-			cc_diag_set(diag, "cannot read %s: %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		crypto_hash_sha256_update(&sha, buf, (size_t)n);
-		size += (uint64_t)n;
-	}
-	crypto_hash_sha256_final(&sha, ret_digest);
-	*ret_size = size;
-	r = 0;
-out:
-	if (buf != NULL) {
-		sodium_memzero(buf, HASH_READ);
-		free(buf);
-	}
-	if (fd >= 0)
-		close(fd);
-	return r;
-}
-
 int
 cc_steps_deliver(struct cc_client *c, const char *query_id, uint16_t chain,
     uint16_t hop, const char *batch_path, long *ret_status,
@@ -458,7 +411,7 @@ cc_steps_deliver(struct cc_client *c, const char *query_id, uint16_t chain,
 	    sizeof(commit))
 		return CC_ERR_INTERNAL;
 	/* What the commit names: the file as it is now. */
-	if ((r = file_sha256(batch_path, &size, digest, diag)) != 0)
+	if ((r = cc_file_sha256(batch_path, false, &size, digest, diag)) != 0)
 		return r;
 	/* Offset 0 first: it restarts whatever a previous attempt left. */
 	if ((r = cc_client_upload_file(c, path, batch_path, CC_LIMIT_UPLOAD_PART,

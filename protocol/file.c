@@ -443,3 +443,57 @@ cc_file_pwrite_all(int fd, const void *buf, size_t len, off_t off)
 	}
 	return 0;
 }
+
+/* Read size of cc_file_sha256. */
+#define FILE_HASH_READ ((size_t)256 << 10)
+
+int
+cc_file_sha256(const char *path, bool sync, uint64_t *ret_size,
+    uint8_t ret_digest[32], struct cc_diag *diag)
+{
+	crypto_hash_sha256_state sha;
+	uint8_t *buf = NULL;
+	uint64_t size = 0;
+	ssize_t n;
+	int fd = -1, r = CC_ERR_IO;
+
+	*ret_size = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		cc_diag_set(diag, "cannot open %s: %s", path, strerror(errno));
+		r = errno == ENOENT ? CC_ERR_NOT_FOUND : CC_ERR_IO;
+		goto out;
+	}
+	if ((buf = malloc(FILE_HASH_READ)) == NULL) {
+		r = CC_ERR_ALLOC;
+		goto out;
+	}
+	crypto_hash_sha256_init(&sha);
+	for (;;) {
+		if ((n = read(fd, buf, FILE_HASH_READ)) < 0) {
+			if (errno == EINTR)
+				continue;
+			cc_diag_set(diag, "cannot read %s: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		crypto_hash_sha256_update(&sha, buf, (unsigned long long)n);
+		size += (uint64_t)n;
+	}
+	crypto_hash_sha256_final(&sha, ret_digest);
+	if (sync && fsync(fd) != 0) {
+		cc_diag_set(diag, "%s: fsync: %s", path, strerror(errno));
+		goto out;
+	}
+	*ret_size = size;
+	r = 0;
+out:
+	if (buf != NULL) {
+		sodium_memzero(buf, FILE_HASH_READ);
+		free(buf);
+	}
+	if (fd >= 0)
+		close(fd);
+	return r;
+}

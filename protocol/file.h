@@ -101,6 +101,16 @@ int cc_file_destroy(const char *path, bool *ret_existed,
     struct cc_diag *diag);
 
 /*
+ * The SHA-256 and size of the regular file at path (not through a
+ * symbolic link), read to its end; with sync the file is also fsync'ed
+ * (an accepted upload must survive a crash). CC_ERR_NOT_FOUND if there is
+ * no file, CC_ERR_IO otherwise. The read buffer is wiped (batches hold
+ * per-query secrets).
+ */
+int cc_file_sha256(const char *path, bool sync, uint64_t *ret_size,
+    uint8_t ret_digest[32], struct cc_diag *diag);
+
+/*
  * Exactly len bytes at off, retrying short transfers and EINTR: 0, or -1
  * with errno set (EIO when the file ends first). For the chunked batch
  * reader and writer (batch_stream.h, batch_file.h).

@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <sodium.h>
+
 #include "protocol/error.h"
 #include "protocol/file.h"
 
@@ -381,6 +383,47 @@ pread_pwrite_all(void **state)
 	assert_int_equal(unlink(path), 0);
 }
 
+/* SHA-256 and size of a file, synced or not; none there is NOT_FOUND. */
+static void
+sha256_of_a_file(void **state)
+{
+	uint8_t data[600000], want[32], got[32];
+	char path[128], link[128];
+	uint64_t size = 1;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 13 + 1);
+	crypto_hash_sha256(want, data, sizeof(data));
+	path_of(path, sizeof(path), "hashed");
+	assert_int_equal(cc_file_write(path, data, sizeof(data), 0600,
+	    CC_FILE_REPLACE, NULL), 0);
+	assert_int_equal(cc_file_sha256(path, false, &size, got, NULL), 0);
+	assert_int_equal(size, sizeof(data));
+	assert_memory_equal(got, want, 32);
+	memset(got, 0, sizeof(got));
+	assert_int_equal(cc_file_sha256(path, true, &size, got, NULL), 0);
+	assert_memory_equal(got, want, 32);
+	/* Empty. */
+	assert_int_equal(cc_file_write(path, data, 0, 0600, CC_FILE_REPLACE,
+	    NULL), 0);
+	crypto_hash_sha256(want, data, 0);
+	assert_int_equal(cc_file_sha256(path, false, &size, got, NULL), 0);
+	assert_int_equal(size, 0);
+	assert_memory_equal(got, want, 32);
+	/* Missing, and not through a symbolic link. */
+	path_of(link, sizeof(link), "link");
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(cc_file_sha256(link, false, &size, got, NULL),
+	    CC_ERR_IO);
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(cc_file_sha256(path, false, &size, got, NULL),
+	    CC_ERR_NOT_FOUND);
+	assert_int_equal(size, 0);
+}
+
 int
 main(void)
 {
@@ -394,6 +437,7 @@ main(void)
 		    empty_dir),
 		cmocka_unit_test_teardown(sync_dir_and_parent, empty_dir),
 		cmocka_unit_test_teardown(pread_pwrite_all, empty_dir),
+		cmocka_unit_test_teardown(sha256_of_a_file, empty_dir),
 	};
 	int r;
 
