@@ -1094,6 +1094,7 @@ decide_held(const char *cmd, bool approve, int argc, char **argv)
 	struct node n;
 	const char *dir_opt = NULL, *why = NULL, *name = NULL, *id;
 	char by[CC_QUERYLOG_BY_MAX + 1];
+	bool sent = false;
 	int ch, r;
 
 	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
@@ -1135,15 +1136,22 @@ decide_held(const char *cmd, bool approve, int argc, char **argv)
 		node_close(&n);
 		return EXIT_FAIL;
 	}
-	r = cc_worker_decide_held(n.dir, n.cfg, id, approve, why, by, &d);
+	r = cc_worker_decide_held(n.dir, n.cfg, id, approve, why, by, &sent,
+	    &d);
 	cc_client_global_cleanup();
 	node_close(&n);
 	if (r != 0) {
 		errx_diag(cmd, r, &d);
 		return EXIT_FAIL;
 	}
-	printf("query %s %s by %s; the aggregator has the decision\n", id,
-	    approve ? "approved" : "rejected", by);
+	if (sent)
+		printf("query %s %s by %s; the aggregator has the decision\n",
+		    id, approve ? "approved" : "rejected", by);
+	else
+		printf("query %s %s by %s; recorded in the node's log, but the "
+		    "aggregator could not be reached (%s): the running node "
+		    "sends the decision when the query is offered again\n", id,
+		    approve ? "approved" : "rejected", by, d.text);
 	return EXIT_OK;
 }
 

@@ -1130,26 +1130,15 @@ task_step(struct worker *w, struct cc_worker_task *t)
 		    "ignored", t->query_id, chain, hop);
 		goto out;
 	}
-	/*
-	 * `crosscount-node approve` records its decision just after the
-	 * aggregator took it, and the first steps may come at once: a query
-	 * still held in the log gets a moment, then waits for the next
-	 * offer of the task. Only a query this node never approved fails.
-	 */
-	for (tries = 0; ; tries++) {
-		if ((r = cc_querylog_read(&log, w->dir, NULL, &d)) != 0) {
-			wlog(w, "query %s: cannot read the query log: %s", t->query_id,
-			    d.text);
-			out = OUTCOME_RETRY;
-			goto out;
-		}
-		e = cc_querylog_find(log, t->query_id);
-		if (e == NULL || e->decision != CC_QUERYLOG_HELD || tries == 1)
-			break;
-		cc_querylog_free(log);
-		log = NULL;
-		nap(w, 1000);
+	/* `crosscount-node approve` records its decision before it sends
+	 * it (SPEC 7.2): a step comes only for a query the log approved. */
+	if ((r = cc_querylog_read(&log, w->dir, NULL, &d)) != 0) {
+		wlog(w, "query %s: cannot read the query log: %s", t->query_id,
+		    d.text);
+		out = OUTCOME_RETRY;
+		goto out;
 	}
+	e = cc_querylog_find(log, t->query_id);
 	if (e != NULL && e->ended)
 		goto out;
 	for (i = 0; e != NULL && i < e->nsteps; i++)
@@ -1452,8 +1441,9 @@ out:
 int
 cc_worker_decide_held(const char *dir, const struct cc_node_config *cfg,
     const char *query_id, bool approve, const char *reason, const char *by,
-    struct cc_diag *diag)
+    bool *ret_sent, struct cc_diag *diag)
 {
+	char msg[CC_DIAG_MAX];
 	struct cc_querylog *log = NULL;
 	const struct cc_querylog_entry *e;
 	struct cc_client *c = NULL;
@@ -1468,8 +1458,9 @@ cc_worker_decide_held(const char *dir, const struct cc_node_config *cfg,
 	int r;
 
 	if (dir == NULL || cfg == NULL || by == NULL || by[0] == '\0' ||
-	    !cc_querykey_id_valid(query_id))
+	    ret_sent == NULL || !cc_querykey_id_valid(query_id))
 		return CC_ERR_INVALID_ARGUMENT;
+	*ret_sent = false;
 	if (!approve && (r = cc_worker_reason_check(reason, diag)) != 0)
 		return r;
 	if ((r = cc_querylog_read(&log, dir, NULL, diag)) != 0)
@@ -1518,30 +1509,39 @@ cc_worker_decide_held(const char *dir, const struct cc_node_config *cfg,
 			goto out;
 		}
 	}
+	/* A node.conf that names no aggregator: nothing is recorded. */
 	if ((r = client_open(&c, dir, cfg, diag)) != 0)
 		goto out;
-	if ((r = send_decision(c, query_id, approve, reason, &status,
-	    diag)) != 0)
-		goto out;
-	if (status == 404) {
-		r = CC_ERR_NOT_FOUND;
-		goto out;
-	}
-	if (status == 409) {
-		r = CC_ERR_STATE;
-		goto out;
-	}
-	if (status < 200 || status > 299) {
-		r = status >= 500 ? CC_ERR_NETWORK : CC_ERR_AUTH;
-		goto out;
-	}
+	/*
+	 * Recorded first, sent second (SPEC 7.2): a log that cannot be
+	 * written (the daemon holding its lock, say) leaves nothing decided
+	 * anywhere, and a decision the aggregator did not get is sent by the
+	 * daemon when the approve task is offered again (task_approve).
+	 */
 	if ((r = cc_querylog_decided(dir, query_id, approve ?
 	    CC_QUERYLOG_APPROVED : CC_QUERYLOG_REJECTED, by,
 	    approve ? "" : reason, now, diag)) != 0) {
-		cc_diag_prefix(diag, "the aggregator has the decision, but the "
-		    "local log could not record it: ");
+		cc_diag_prefix(diag, "nothing was decided: the local log could "
+		    "not record the decision: ");
 		goto out;
 	}
+	if ((r = send_decision(c, query_id, approve, reason, &status,
+	    &d)) != 0 || status >= 500) {
+		/* Recorded: the daemon sends it. Not an error. */
+		cc_diag_set(diag, "%s", r != 0 ? d.text : status_text(status,
+		    &d, msg, sizeof(msg)));
+		r = 0;
+		goto out;
+	}
+	if (status < 200 || status > 299) {
+		cc_diag_set(diag, "recorded in the node's log, but the aggregator "
+		    "refuses it: %s", status_text(status, &d, msg,
+		    sizeof(msg)));
+		r = status == 404 ? CC_ERR_NOT_FOUND : status == 409 ?
+		    CC_ERR_STATE : CC_ERR_AUTH;
+		goto out;
+	}
+	*ret_sent = true;
 	r = 0;
 out:
 	cc_query_free(q);

@@ -156,15 +156,21 @@ int cc_worker_run(const struct cc_worker_options *opt, struct cc_diag *diag);
  * `approve ID` / `reject ID`: decide a query the policy held. The query
  * must be held in the log and not ended; an approval is checked against
  * the policy again (a rule that now fails refuses it: CC_ERR_POLICY).
- * POSTs the decision to the aggregator with the node's certificate and
- * records it in the log with by (the person's name). reason (reject
- * only) has passed cc_worker_reason_check. Errors: CC_ERR_NOT_FOUND (no
- * such query in the log, or the aggregator does not know it),
- * CC_ERR_STATE (not held, ended, past its deadline, or the aggregator no
- * longer awaits the decision), CC_ERR_NETWORK, CC_ERR_CONFIG.
+ * Records the decision in the log with by (the person's name) first,
+ * then POSTs it to the aggregator with the node's certificate (SPEC
+ * 7.2). reason (reject only) has passed cc_worker_reason_check.
+ *
+ * Returns 0 once the decision is recorded; *ret_sent tells whether the
+ * aggregator took it too. When it could not be reached, diag says why
+ * and the daemon sends the decision with the next offer of the approve
+ * task. Errors: nothing recorded: CC_ERR_NOT_FOUND (no such query in the
+ * log), CC_ERR_STATE (not held, ended, past its deadline), CC_ERR_POLICY,
+ * CC_ERR_IO (the log); recorded, but refused by the aggregator:
+ * CC_ERR_NOT_FOUND (it does not know the query), CC_ERR_STATE (it no
+ * longer awaits the decision), CC_ERR_AUTH.
  */
 int cc_worker_decide_held(const char *dir, const struct cc_node_config *cfg,
     const char *query_id, bool approve, const char *reason, const char *by,
-    struct cc_diag *diag);
+    bool *ret_sent, struct cc_diag *diag);
 
 #endif

@@ -270,12 +270,13 @@ test_decide_held_local(void **state)
 {
 	struct fixture *f = *state;
 	struct cc_diag d = { "" };
+	bool sent = true;
 	int64_t now = (int64_t)time(NULL);
 	struct cc_querylog *log = NULL;
 
 	/* Not in the log. */
 	assert_int_equal(cc_worker_decide_held(f->dir, &f->cfg, QA, true, NULL,
-	    "maria", &d), CC_ERR_NOT_FOUND);
+	    "maria", &sent, &d), CC_ERR_NOT_FOUND);
 	/* Held: passes every local check and needs the aggregator, which
 	 * this config does not name. */
 	assert_int_equal(cc_querylog_offered(f->dir, QA, f->q, "anna",
@@ -283,16 +284,16 @@ test_decide_held_local(void **state)
 	assert_int_equal(cc_querylog_decided(f->dir, QA, CC_QUERYLOG_HELD,
 	    "auto", "manual", now, NULL), 0);
 	assert_int_equal(cc_worker_decide_held(f->dir, &f->cfg, QA, true, NULL,
-	    "maria", &d), CC_ERR_CONFIG);
+	    "maria", &sent, &d), CC_ERR_CONFIG);
 	assert_int_equal(cc_worker_decide_held(f->dir, &f->cfg, QA, false,
-	    "no", "maria", &d), CC_ERR_CONFIG);
+	    "no", "maria", &sent, &d), CC_ERR_CONFIG);
 	/* A bad reason. */
 	assert_int_equal(cc_worker_decide_held(f->dir, &f->cfg, QA, false,
-	    "", "maria", &d), CC_ERR_INVALID_ARGUMENT);
+	    "", "maria", &sent, &d), CC_ERR_INVALID_ARGUMENT);
 	/* The policy changed meanwhile: approval refused, naming the rule. */
 	f->cfg.policy.min_cell = 10;
 	assert_int_equal(cc_worker_decide_held(f->dir, &f->cfg, QA, true, NULL,
-	    "maria", &d), CC_ERR_POLICY);
+	    "maria", &sent, &d), CC_ERR_POLICY);
 	assert_non_null(strstr(d.text, "min_cell 5"));
 	assert_non_null(strstr(d.text, "reject it instead"));
 	/* Nothing was recorded by the refused attempts. */
@@ -303,19 +304,21 @@ test_decide_held_local(void **state)
 	assert_int_equal(cc_querylog_decided(f->dir, QA, CC_QUERYLOG_APPROVED,
 	    "maria", "", now, NULL), 0);
 	assert_int_equal(cc_worker_decide_held(f->dir, &f->cfg, QA, false, "no",
-	    "bo", &d), CC_ERR_STATE);
+	    "bo", &sent, &d), CC_ERR_STATE);
 	assert_non_null(strstr(d.text, "approved by maria"));
 	/* Ended. */
 	assert_int_equal(cc_querylog_ended(f->dir, QA, "released", NULL, NULL,
 	    now, NULL), 0);
 	assert_int_equal(cc_worker_decide_held(f->dir, &f->cfg, QA, true, NULL,
-	    "bo", &d), CC_ERR_STATE);
+	    "bo", &sent, &d), CC_ERR_STATE);
 	assert_non_null(strstr(d.text, "already ended (released)"));
 	/* Bad arguments. */
 	assert_int_equal(cc_worker_decide_held(f->dir, &f->cfg, "nope", true,
-	    NULL, "bo", &d), CC_ERR_INVALID_ARGUMENT);
+	    NULL, "bo", &sent, &d), CC_ERR_INVALID_ARGUMENT);
 	assert_int_equal(cc_worker_decide_held(f->dir, &f->cfg, QA, true, NULL,
-	    "", &d), CC_ERR_INVALID_ARGUMENT);
+	    "", &sent, &d), CC_ERR_INVALID_ARGUMENT);
+	assert_int_equal(cc_worker_decide_held(f->dir, &f->cfg, QA, true, NULL,
+	    "bo", NULL, &d), CC_ERR_INVALID_ARGUMENT);
 }
 
 /* A held query past its deadline can no longer be decided. */
@@ -324,6 +327,7 @@ test_decide_held_deadline(void **state)
 {
 	struct fixture *f = *state;
 	struct cc_diag d = { "" };
+	bool sent = true;
 	int64_t now = (int64_t)time(NULL);
 
 	assert_int_equal(cc_querylog_offered(f->dir, QA, f->q, "anna", now - 1,
@@ -331,8 +335,49 @@ test_decide_held_deadline(void **state)
 	assert_int_equal(cc_querylog_decided(f->dir, QA, CC_QUERYLOG_HELD,
 	    "auto", "manual", now - 100, NULL), 0);
 	assert_int_equal(cc_worker_decide_held(f->dir, &f->cfg, QA, true, NULL,
-	    "maria", &d), CC_ERR_STATE);
+	    "maria", &sent, &d), CC_ERR_STATE);
 	assert_non_null(strstr(d.text, "deadline"));
+	assert_false(sent);
+}
+
+/*
+ * The decision is recorded before it is sent (SPEC 7.2): with the
+ * aggregator unreachable `approve` still succeeds, says it was not sent,
+ * and the log holds the decision for the daemon to send.
+ */
+static void
+test_decide_held_recorded_first(void **state)
+{
+	struct fixture *f = *state;
+	struct cc_diag d = { "" };
+	struct cc_querylog *log = NULL;
+	const struct cc_querylog_entry *e;
+	int64_t now = (int64_t)time(NULL);
+	bool sent = true;
+
+	/* Port 1 on loopback: nothing listens there. */
+	snprintf(f->cfg.aggregator_url, sizeof(f->cfg.aggregator_url),
+	    "https://127.0.0.1:1");
+	snprintf(f->cfg.ca_file, sizeof(f->cfg.ca_file), "ca.crt");
+	snprintf(f->cfg.cert_file, sizeof(f->cfg.cert_file), "node.crt");
+	snprintf(f->cfg.key_file, sizeof(f->cfg.key_file), "node.key");
+	assert_int_equal(cc_querylog_offered(f->dir, QA, f->q, "anna",
+	    now + 3600, now, NULL), 0);
+	assert_int_equal(cc_querylog_decided(f->dir, QA, CC_QUERYLOG_HELD,
+	    "auto", "manual", now, NULL), 0);
+	assert_int_equal(cc_worker_decide_held(f->dir, &f->cfg, QA, false,
+	    "not agreed", "maria", &sent, &d), 0);
+	assert_false(sent);
+	assert_true(d.text[0] != '\0');
+	assert_int_equal(cc_querylog_read(&log, f->dir, NULL, NULL), 0);
+	assert_non_null(e = cc_querylog_find(log, QA));
+	assert_int_equal(e->decision, CC_QUERYLOG_REJECTED);
+	assert_string_equal(e->decided_by, "maria");
+	assert_string_equal(e->decision_reason, "not agreed");
+	cc_querylog_free(log);
+	/* Decided: a second attempt is refused locally. */
+	assert_int_equal(cc_worker_decide_held(f->dir, &f->cfg, QA, true, NULL,
+	    "bo", &sent, &d), CC_ERR_STATE);
 }
 
 #define YKEY "e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d76"
@@ -506,6 +551,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_decide_held_local, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decide_held_deadline, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_decide_held_recorded_first,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
