@@ -790,21 +790,16 @@ reason_for_aggregator(char *out, size_t cap, const char *reason)
 	utf8_cut(out, CC_WORKER_REASON_MAX);
 }
 
+/* POST .../fail with reason as it leaves the node. */
 static enum outcome
-report_fail(struct worker *w, const struct cc_worker_task *t, const char *reason)
+send_fail(struct worker *w, const struct cc_worker_task *t, const char *reason)
 {
 	struct cc_diag d = { "" };
-	char path[API_PATH], why[CC_WORKER_REASON_MAX + 1], msg[CC_DIAG_MAX];
-	char sent[CC_WORKER_REASON_MAX + 1];
+	char path[API_PATH], msg[CC_DIAG_MAX], sent[CC_WORKER_REASON_MAX + 1];
 	json_t *body;
 	long status = 0;
 	int r;
 
-	snprintf(why, sizeof(why), "%s", reason);
-	utf8_cut(why, CC_WORKER_REASON_MAX);
-	if ((r = cc_querylog_failed(w->dir, t->query_id, why, (int64_t)time(NULL),
-	    &d)) != 0)
-		wlog(w, "query %s: cannot write the query log: %s", t->query_id, d.text);
 	reason_for_aggregator(sent, sizeof(sent), reason);
 	if (cc_worker_reason_check(sent, &d) != 0)
 		snprintf(sent, sizeof(sent), "%s cannot go on with this query",
@@ -827,6 +822,27 @@ report_fail(struct worker *w, const struct cc_worker_task *t, const char *reason
 		    "report: %s", t->query_id, status_text(status, &d, msg,
 		    sizeof(msg)));
 	return OUTCOME_DONE;
+}
+
+/*
+ * This node cannot go on with the query: the failure goes to the query
+ * log first (the node then runs none of the query's steps), then to the
+ * aggregator; a report that did not reach it is sent again when a step
+ * of the query is offered again (task_step).
+ */
+static enum outcome
+report_fail(struct worker *w, const struct cc_worker_task *t, const char *reason)
+{
+	struct cc_diag d = { "" };
+	char why[CC_WORKER_REASON_MAX + 1];
+	int r;
+
+	snprintf(why, sizeof(why), "%s", reason);
+	utf8_cut(why, CC_WORKER_REASON_MAX);
+	if ((r = cc_querylog_failed(w->dir, t->query_id, why, (int64_t)time(NULL),
+	    &d)) != 0)
+		wlog(w, "query %s: cannot write the query log: %s", t->query_id, d.text);
+	return send_fail(w, t, reason);
 }
 
 static enum outcome
@@ -1141,6 +1157,11 @@ task_step(struct worker *w, struct cc_worker_task *t)
 	e = cc_querylog_find(log, t->query_id);
 	if (e != NULL && e->ended)
 		goto out;
+	/* This node failed the query: only the report is left to send. */
+	if (e != NULL && e->failed) {
+		out = send_fail(w, t, e->fail_reason);
+		goto out;
+	}
 	for (i = 0; e != NULL && i < e->nsteps; i++)
 		if (e->steps[i].chain == chain && e->steps[i].hop == hop)
 			goto out;  /* delivered and accepted before */
@@ -1226,6 +1247,7 @@ task_step(struct worker *w, struct cc_worker_task *t)
 			wlog(w, "query %s: chain %u hop %u is no longer this node's "
 			    "to deliver (%s); dropped", t->query_id, chain, hop,
 			    status_text(status, &d, hint, sizeof(hint)));
+			unlink(out_path);
 			goto out;
 		}
 		if (status != 422 && status != 409) {

@@ -355,6 +355,12 @@ PY
   check "the reason names the node that refused it or the producer" grep -qE '\b(skola|bup)\b' <<<"$reason"
   check "the reason says what was wrong" grep -qiE 'signature by .* does not verify' <<<"$reason"
   check "the reason names no file of the node" bash -c '! grep -q / <<<"$1"' _ "$reason"
+  # skola logged its failure first (SPEC 7.4 item 4): the other steps of
+  # the query offered with it (chain 1 hop 0, chain 2 hop 2) do not run.
+  check "skola runs no step of the query after it failed it" \
+    awk -v id="$id" 'index($0, id) && /reported failure/ { f = 1 }
+      f && index($0, id) && /origin step of chain|relayed chain/ { bad = 1 }
+      END { exit !(f && !bad) }' "$fed/logs/node-skola.log"
   check_query_gone "$id" "tampered: nothing of the failed query left on disk"
 else
   kill -CONT "$(member_pid node:skola)" 2>/dev/null
