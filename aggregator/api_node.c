@@ -279,6 +279,24 @@ out:
 	json_decref(body);
 }
 
+/* POST .../forgotten: no body; the node wiped what it had of the query. */
+static void
+api_node_forgotten(struct cc_request *req, void *ctx)
+{
+	struct cc_app *app = ctx;
+	struct cc_diag diag = { "" };
+	const char *id;
+	int r;
+
+	if ((id = cc_api_query_id_param(req)) == NULL)
+		return;
+	if ((r = cc_coord_forgotten(app->coord, cc_request_caller(req)->node_id,
+	    id, &diag)) != 0)
+		cc_reply_cc_error(req, r, &diag);
+	else
+		cc_reply_empty(req, 204);
+}
+
 const struct cc_route cc_api_node_routes[] = {
 	{ "PUT", "/api/v1/node/catalogue", CC_ACCESS_NODE, api_node_catalogue },
 	{ "GET", "/api/v1/node/work", CC_ACCESS_NODE, api_node_work },
@@ -291,6 +309,8 @@ const struct cc_route cc_api_node_routes[] = {
 	{ "POST", "/api/v1/node/queries/*/batches/*/*/commit", CC_ACCESS_NODE,
 	    api_node_commit },
 	{ "POST", "/api/v1/node/queries/*/fail", CC_ACCESS_NODE, api_node_fail },
+	{ "POST", "/api/v1/node/queries/*/forgotten", CC_ACCESS_NODE,
+	    api_node_forgotten },
 };
 const size_t cc_api_node_nroutes =
     sizeof(cc_api_node_routes) / sizeof(cc_api_node_routes[0]);

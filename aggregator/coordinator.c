@@ -16,7 +16,9 @@
  *                      runs cc_counting_run on the k final batches
  *   released | failed | rejected
  *                      ended: finished set, every batch file overwritten
- *                      and unlinked, `forget` offered once to every node
+ *                      and unlinked, `forget` offered to every node (again
+ *                      after CC_COORD_REOFFER_SECONDS) until the node
+ *                      says `forgotten` (query_nodes.forgotten)
  *
  * Tasks handed to nodes (GET /api/v1/node/work), exactly:
  *   {"kind": "approve", "query_id": ID, "query": DOC, "owner": USER,
@@ -1455,29 +1457,33 @@ out:
 }
 
 static int
-coord_tasks_forget(struct cc_coordinator *c, const char *node, json_t *tasks,
-    struct cc_diag *diag)
+coord_tasks_forget(struct cc_coordinator *c, const char *node, time_t now,
+    json_t *tasks, struct cc_diag *diag)
 {
 	sqlite3_stmt *st = NULL;
-	json_t *ended = NULL, *t;
-	size_t i;
+	const char *qid;
+	json_t *t;
 	int r, rc;
 
-	if ((ended = json_array()) == NULL)
-		return CC_ERR_ALLOC;
 	if ((r = coord_prepare(c, &st, diag, "SELECT q.id, q.status, "
 	    "q.result_digest, q.reason FROM queries q JOIN query_nodes n ON "
 	    "n.query = q.id WHERE n.node = ? AND n.forgotten = 0 AND q.status "
 	    "IN ('released', 'failed', 'rejected') ORDER BY q.submitted, q.id",
 	    "s", node)) != 0)
-		goto out;
+		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		qid = (const char *)sqlite3_column_text(st, 0);
+		/* Offered until the node says it forgot (cc_coord_forgotten);
+		 * an ended query has no approve offer left to share the key
+		 * (node, query, not a step) with. */
+		if (qid == NULL || !coord_offer_due(c, node, qid, false, 0, 0, now))
+			continue;
 		if ((t = json_pack("{s:s, s:o, s:o, s:o, s:o}", "kind", "forget",
 		    "query_id", coord_column_text(st, 0),
 		    "status", coord_column_text(st, 1),
 		    "result_digest", coord_column_text(st, 2),
 		    "reason", coord_column_text(st, 3))) == NULL ||
-		    json_array_append_new(ended, t) != 0) {
+		    json_array_append_new(tasks, t) != 0) {
 			r = CC_ERR_ALLOC;
 			goto out;
 		}
@@ -1486,24 +1492,9 @@ coord_tasks_forget(struct cc_coordinator *c, const char *node, json_t *tasks,
 		r = cc_agg_store_fail(c->store, diag);
 		goto out;
 	}
-	sqlite3_finalize(st);
-	st = NULL;
-	/* forget is handed out once: mark it delivered now. */
-	for (i = 0; i < json_array_size(ended); i++) {
-		t = json_array_get(ended, i);
-		if ((r = coord_exec(c, diag, "UPDATE query_nodes SET forgotten = 1 "
-		    "WHERE query = ? AND node = ?", "ss",
-		    json_string_value(json_object_get(t, "query_id")), node)) != 0)
-			goto out;
-		if (json_array_append(tasks, t) != 0) {
-			r = CC_ERR_ALLOC;
-			goto out;
-		}
-	}
 	r = 0;
 out:
 	sqlite3_finalize(st);
-	json_decref(ended);
 	return r;
 }
 
@@ -1522,7 +1513,7 @@ cc_coord_tasks(struct cc_coordinator *c, const char *node, json_t **ret_tasks,
 	    "is", (int64_t)now, node)) != 0 ||
 	    (r = coord_tasks_approve(c, node, now, tasks, diag)) != 0 ||
 	    (r = coord_tasks_step(c, node, now, tasks, diag)) != 0 ||
-	    (r = coord_tasks_forget(c, node, tasks, diag)) != 0) {
+	    (r = coord_tasks_forget(c, node, now, tasks, diag)) != 0) {
 		json_decref(tasks);
 		return r;
 	}
@@ -2372,47 +2363,78 @@ cc_coord_commit_request(struct cc_coordinator *c, struct cc_request *req,
 /* ------------------------------------------------------------------ */
 /* Failures and deadlines (SPEC 7.4 7) */
 
-int
-cc_coord_node_fail(struct cc_coordinator *c, const char *node,
-    const char *query_id, const char *reason, struct cc_diag *diag)
+/* The status of query_id if node has a part in it, else CC_ERR_NOT_FOUND. */
+static int
+coord_node_query_status(struct cc_coordinator *c, const char *node,
+    const char *query_id, char *status, size_t size, struct cc_diag *diag)
 {
-	char text[COORD_REASON_TEXT];
 	sqlite3_stmt *st = NULL;
-	const unsigned char *status;
+	const unsigned char *text;
 	int r, rc;
 
-	if ((r = coord_reason_check(reason, diag)) != 0)
-		return r;
 	if ((r = coord_prepare(c, &st, diag, "SELECT q.status FROM query_nodes n "
 	    "JOIN queries q ON q.id = n.query WHERE n.query = ? AND n.node = ?",
 	    "ss", cc_coord_id_valid(query_id) ? query_id : "", node)) != 0)
 		return r;
-	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-		if (rc == SQLITE_DONE) {
-			cc_diag_set(diag, "no such query for node \"%s\"", node);
-			r = CC_ERR_NOT_FOUND;
-		} else {
-			r = cc_agg_store_fail(c->store, diag);
-		}
-		goto out;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		text = sqlite3_column_text(st, 0);
+		snprintf(status, size, "%s", text != NULL ? (const char *)text :
+		    "unknown");
+		r = 0;
+	} else if (rc == SQLITE_DONE) {
+		cc_diag_set(diag, "no such query for node \"%s\"", node);
+		r = CC_ERR_NOT_FOUND;
+	} else {
+		r = cc_agg_store_fail(c->store, diag);
 	}
-	status = sqlite3_column_text(st, 0);
-	if (status == NULL || (strcmp((const char *)status, "awaiting_approval") != 0 &&
-	    strcmp((const char *)status, "running") != 0)) {
-		cc_diag_set(diag, "the query is %s: too late to fail it",
-		    status != NULL ? (const char *)status : "unknown");
-		r = CC_ERR_STATE;
-		goto out;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	snprintf(text, sizeof(text), "node \"%s\" reported a failure: %s",
-	    node, reason);
-	r = coord_end(c, query_id, NULL, NULL, node, text,
-	    json_pack("[s]", node), diag);
-out:
 	sqlite3_finalize(st);
 	return r;
+}
+
+int
+cc_coord_node_fail(struct cc_coordinator *c, const char *node,
+    const char *query_id, const char *reason, struct cc_diag *diag)
+{
+	char text[COORD_REASON_TEXT], status[24];
+	int r;
+
+	if ((r = coord_reason_check(reason, diag)) != 0 ||
+	    (r = coord_node_query_status(c, node, query_id, status,
+	    sizeof(status), diag)) != 0)
+		return r;
+	if (strcmp(status, "awaiting_approval") != 0 &&
+	    strcmp(status, "running") != 0) {
+		cc_diag_set(diag, "the query is %s: too late to fail it", status);
+		return CC_ERR_STATE;
+	}
+	snprintf(text, sizeof(text), "node \"%s\" reported a failure: %s",
+	    node, reason);
+	return coord_end(c, query_id, NULL, NULL, node, text,
+	    json_pack("[s]", node), diag);
+}
+
+int
+cc_coord_forgotten(struct cc_coordinator *c, const char *node,
+    const char *query_id, struct cc_diag *diag)
+{
+	struct coord_offer *o;
+	char status[24];
+	int r;
+
+	if ((r = coord_node_query_status(c, node, query_id, status,
+	    sizeof(status), diag)) != 0)
+		return r;
+	if (strcmp(status, "released") != 0 && strcmp(status, "failed") != 0 &&
+	    strcmp(status, "rejected") != 0) {
+		cc_diag_set(diag, "the query is %s: it has not ended", status);
+		return CC_ERR_STATE;
+	}
+	if ((r = coord_exec(c, diag, "UPDATE query_nodes SET forgotten = 1 "
+	    "WHERE query = ? AND node = ?", "ss", query_id, node)) != 0)
+		return r;
+	if ((o = coord_offer_find(c, node, query_id, false, 0, 0)) != NULL)
+		*o = c->offers[--c->noffers];
+	return 0;
 }
 
 /* The reason a query missed its deadline and the nodes at fault. */

@@ -192,6 +192,15 @@ void cc_coord_commit_request(struct cc_coordinator *c, struct cc_request *req,
 int cc_coord_node_fail(struct cc_coordinator *c, const char *node,
     const char *query_id, const char *reason, struct cc_diag *diag);
 
+/*
+ * POST .../forgotten: the node destroyed its r and batches of the ended
+ * query (SPEC 7.4 item 10); its `forget` is not offered again.
+ * CC_ERR_NOT_FOUND (404) if the node has no part in the query,
+ * CC_ERR_STATE (409) if the query has not ended. Repeating it is fine.
+ */
+int cc_coord_forgotten(struct cc_coordinator *c, const char *node,
+    const char *query_id, struct cc_diag *diag);
+
 /* ---- time (the 1 s timer calls it; tests call it with a chosen now) ---- */
 
 /*

@@ -9,7 +9,7 @@
 # analyst's query 404, result 409 before release, approvals to running,
 # the step guard (wrong node 403), upload offsets (409), a commit with a
 # bad digest (422), exact path validation (400), a node's failure naming
-# it, forget once, the audit chain, and a clean stop with a held poll.
+# it, forget and forgotten, the audit chain, and a clean stop with a held poll.
 set -uo pipefail
 
 src=${CC_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -231,6 +231,7 @@ expect "status after refusals" 200 "$anna" GET "/api/v1/queries/$id"
 body_has "still running" '.status == "running"'
 
 # --- failure ------------------------------------------------------------------
+expect "forgotten while running: 409" 409 node:bup POST "/api/v1/node/queries/$id/forgotten"
 expect "fail with a run of digits: 400" 400 node:soc POST "/api/v1/node/queries/$id/fail" '{"reason": "record 1912121212"}'
 expect "fail by a node not in the query: 404" 404 node:soc POST "/api/v1/node/queries/00000000000000000000000000000000/fail" '{"reason": "x"}'
 expect "soc fails the query" 204 node:soc POST "/api/v1/node/queries/$id/fail" '{"reason": "input did not verify"}'
@@ -241,8 +242,11 @@ expect "result after failure: 409" 409 "$anna" GET "/api/v1/queries/$id/result"
 expect "forget for bup" 200 node:bup GET '/api/v1/node/work?wait=0'
 if [ "$(jq -r --arg id "$id" '[.tasks[] | select(.kind == "forget" and .query_id == $id and .status == "failed")] | length == 1' "$work/body")" = true ]; then
   ok "forget handed to bup"; else bad "forget handed to bup"; cat "$work/body"; fi
-expect "forget not repeated" 200 node:bup GET '/api/v1/node/work?wait=0'
+expect "forget not repeated at once" 200 node:bup GET '/api/v1/node/work?wait=0'
 body_has "no second forget" '[.tasks[] | select(.kind == "forget")] == []'
+expect "bup says it forgot: 204" 204 node:bup POST "/api/v1/node/queries/$id/forgotten"
+expect "saying it again: 204" 204 node:bup POST "/api/v1/node/queries/$id/forgotten"
+expect "forgotten by a node not in the query: 404" 404 node:soc POST "/api/v1/node/queries/00000000000000000000000000000000/forgotten"
 
 # --- audit and stop ---------------------------------------------------------
 (

@@ -371,7 +371,24 @@ fi
 check "crosscount-aggregator audit verify" "$aggbin" audit verify --dir "$fed/aggregator"
 check "every process of the federation still runs" \
   bash -c '[ "$(wc -l <"$1")" -eq 5 ] && while read -r _ p _; do kill -0 "$p" || exit 1; done <"$1"' _ "$fed/pids"
-check "no per-query file left at any node" \
-  bash -c '! find "$1"/nodes/*/queries -type f 2>/dev/null | grep -q .' _ "$fed"
+# Every query has ended and every node has had its forget (a node that
+# missed one gets it again, SPEC 7.4 item 10): nothing is left.
+node_files_left() { find "$fed"/nodes/*/queries -type f 2>/dev/null; }
+no_node_files() { [ -z "$(node_files_left)" ]; }
+if wait_for 45 no_node_files; then
+  ok "no per-query file left at any node"
+else
+  bad "per-query files left at the nodes:"
+  node_files_left | sed 's/^/     /'
+fi
+unforgotten() {
+  sqlite3 -cmd ".timeout 5000" "$fed/aggregator/aggregator.db" "SELECT COUNT(*) FROM query_nodes n JOIN queries q ON q.id = n.query WHERE n.forgotten = 0 AND q.status IN ('released', 'failed', 'rejected')"
+}
+all_forgotten() { [ "$(unforgotten)" = 0 ]; }
+if wait_for 45 all_forgotten; then
+  ok "every node answered forgotten for every ended query"
+else
+  bad "forgets not answered: $(unforgotten)"
+fi
 
 finish

@@ -703,7 +703,7 @@ approvals_then_rejection(void **state)
 	assert_true(audited("query.rejected", id));
 	assert_int_equal(cc_coord_decide(F->app.coord, "skola", id, true, NULL, &d),
 	    CC_ERR_STATE);
-	/* forget, once per node. */
+	/* forget to every node, not again within the re-offer time. */
 	for (i = 0; i < NNODES; i++) {
 		t = tasks_of(node_ids[i]);
 		assert_int_equal(json_array_size(t), 1);
@@ -718,6 +718,27 @@ approvals_then_rejection(void **state)
 		assert_int_equal(json_array_size(t), 0);
 		json_decref(t);
 	}
+	/* bup says it forgot; skola and soc do not (their answer is lost):
+	 * after a restart (or CC_COORD_REOFFER_SECONDS) only they get the
+	 * forget again. */
+	assert_int_equal(cc_coord_forgotten(F->app.coord, "bup", id, &d), 0);
+	assert_int_equal(cc_coord_forgotten(F->app.coord, "bup", id, &d), 0);
+	assert_int_equal(cc_coord_forgotten(F->app.coord, "nowhere", id, &d),
+	    CC_ERR_NOT_FOUND);
+	cc_coordinator_free(F->app.coord);
+	F->app.coord = NULL;
+	assert_int_equal(cc_coordinator_new(&F->app.coord, &F->app, &d), 0);
+	for (i = 0; i < NNODES; i++) {
+		t = tasks_of(node_ids[i]);
+		assert_int_equal(count_kind(t, "forget"),
+		    strcmp(node_ids[i], "bup") == 0 ? 0 : 1);
+		json_decref(t);
+		if (strcmp(node_ids[i], "bup") != 0)
+			assert_int_equal(cc_coord_forgotten(F->app.coord,
+			    node_ids[i], id, &d), 0);
+	}
+	assert_int_equal(sql_int("SELECT COUNT(*) FROM query_nodes WHERE "
+	    "query = ? AND forgotten = 1", id), NNODES);
 	assert_false(batch_dir_exists(id));
 }
 
@@ -1156,6 +1177,10 @@ restart_resumes(void **state)
 	submit_ok(id);
 	approve_all(id);
 	run_step(id, 0, 0);
+	/* A running query cannot be forgotten. */
+	assert_int_equal(cc_coord_forgotten(F->app.coord, "bup", id, &d),
+	    CC_ERR_STATE);
+	assert_non_null(strstr(d.text, "has not ended"));
 	/* A partial upload, then the aggregator stops. */
 	data = make_origin(id, 1, 0, F->signer[1], &len);
 	assert_int_equal(cc_coord_upload(F->app.coord, "skola", id, 1, 0, 0, data,
