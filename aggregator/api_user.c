@@ -14,8 +14,7 @@
 
 #include "aggregator/app.h"
 #include "aggregator/auth.h"
-
-#define COOKIE_ATTRS "Secure; HttpOnly; SameSite=Strict; Path=/"
+#include "aggregator/login.h"
 
 /*
  * A login body is {"username": string, "password": string} and nothing
@@ -66,14 +65,8 @@ static void
 h_login(struct cc_request *req, void *ctx)
 {
 	struct cc_app *app = ctx;
-	struct cc_auth_session ses;
-	struct cc_diag d = { "" };
 	const char *name, *pw, *problem;
-	char cookie[sizeof(ses.cookie) + sizeof(COOKIE_ATTRS) + 32];
-	char retry[32];
-	long wait = 0;
 	json_t *body;
-	int r;
 
 	if (!is_json_request(req)) {
 		cc_reply_error(req, 400, "Content-Type must be application/json");
@@ -81,38 +74,11 @@ h_login(struct cc_request *req, void *ctx)
 	}
 	if ((body = cc_request_json(req)) == NULL)
 		return;
-	if ((problem = login_body_problem(body, &name, &pw)) != NULL) {
-		json_decref(body);
+	if ((problem = login_body_problem(body, &name, &pw)) != NULL)
 		cc_reply_error(req, 400, "%s", problem);
-		return;
-	}
-	r = cc_auth_login(app->store, name, pw, time(NULL), app->cfg.session_hours,
-	    &ses, &wait, &d);
+	else
+		cc_login_start(app->login, req, name, pw);  /* replies later */
 	json_decref(body);
-	switch (r) {
-	case 0:
-		break;
-	case CC_ERR_AUTH:
-		cc_reply_error(req, 401, "wrong user name or password");
-		return;
-	case CC_ERR_LIMIT:
-		snprintf(retry, sizeof(retry), "%ld", wait);
-		cc_request_add_header(req, "Retry-After", retry);
-		cc_reply_error(req, 429, "too many failed sign-ins for this user "
-		    "name; try again in %ld seconds", wait);
-		return;
-	default:
-		cc_reply_error(req, 500, "cannot sign in now");
-		return;
-	}
-	snprintf(cookie, sizeof(cookie), "%s=%s; %s", CC_AUTH_COOKIE, ses.cookie,
-	    COOKIE_ATTRS);
-	cc_request_add_header(req, "Set-Cookie", cookie);
-	sodium_memzero(cookie, sizeof(cookie));
-	cc_reply_json(req, 200, json_pack("{s:s,s:s,s:s}",
-	    "username", ses.username, "role", cc_auth_role_name(ses.role),
-	    "csrf", ses.csrf));
-	sodium_memzero(&ses, sizeof(ses));
 }
 
 static void
@@ -129,7 +95,7 @@ h_logout(struct cc_request *req, void *ctx)
 	}
 	sodium_memzero(cookie, sizeof(cookie));
 	cc_request_add_header(req, "Set-Cookie", CC_AUTH_COOKIE "=; Max-Age=0; "
-	    COOKIE_ATTRS);
+	    CC_AUTH_COOKIE_ATTRS);
 	cc_reply_empty(req, 204);
 }
 

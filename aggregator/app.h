@@ -17,6 +17,7 @@
 #include "protocol/seal.h"
 
 struct cc_coordinator;
+struct cc_login;
 
 struct cc_app {
 	struct event_base *base;
@@ -24,6 +25,7 @@ struct cc_app {
 	struct cc_agg_store *store;
 	struct cc_seal_key *attr_key;      /* y, Y: DIR/attribute.key (0600) */
 	struct cc_coordinator *coord;
+	struct cc_login *login;            /* sign-ins (login.h) */
 	struct cc_server *server;
 };
 

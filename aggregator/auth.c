@@ -541,100 +541,184 @@ out:
 	return r;
 }
 
+/* A sign-in on its way (auth.h): name and password copied, then looked up. */
+struct cc_auth_attempt {
+	char name[CC_USERNAME_MAX];
+	char password[CC_LIMIT_PASSWORD + 1];
+	size_t pwlen;
+	bool name_ok, pw_ok;
+	bool found, enabled;          /* the lookup */
+	enum cc_role role;
+	char hash[crypto_pwhash_STRBYTES];    /* the user's, or the dummy */
+	bool ok, upgrade;             /* the check */
+	char rehash[crypto_pwhash_STRBYTES];
+};
+
 int
-cc_auth_login(struct cc_agg_store *s, const char *name, const char *password,
-    time_t now, int session_hours, struct cc_auth_session *ret_session,
-    long *ret_retry_after, struct cc_diag *diag)
+cc_auth_attempt_new(struct cc_auth_attempt **ret_attempt, const char *name,
+    const char *password)
 {
-	struct cc_auth_session ses;
-	char hash[crypto_pwhash_STRBYTES], rehash[crypto_pwhash_STRBYTES];
+	struct cc_auth_attempt *a;
+
+	*ret_attempt = NULL;
+	/* Guarded memory: it holds a password; wiped when freed. */
+	if ((a = sodium_malloc(sizeof(*a))) == NULL)
+		return CC_ERR_ALLOC;
+	memset(a, 0, sizeof(*a));
+	a->name_ok = name != NULL && cc_auth_username_check(name) == 0;
+	if (a->name_ok)
+		memcpy(a->name, name, strlen(name) + 1);
+	if (password != NULL)
+		a->pwlen = strnlen(password, CC_LIMIT_PASSWORD + 1);
+	a->pw_ok = a->pwlen >= 1 && a->pwlen <= CC_LIMIT_PASSWORD;
+	if (a->pw_ok)
+		memcpy(a->password, password, a->pwlen + 1);
+	*ret_attempt = a;
+	return 0;
+}
+
+void
+cc_auth_attempt_free(struct cc_auth_attempt *a)
+{
+	if (a != NULL)
+		sodium_free(a);
+}
+
+int
+cc_auth_login_begin(struct cc_agg_store *s, struct cc_auth_attempt *a,
+    time_t now, long *ret_retry_after, struct cc_diag *diag)
+{
 	sqlite3_stmt *st = NULL;
 	const char *stored;
-	enum cc_role role = CC_ROLE_NONE;
-	bool name_ok, pw_ok, found = false, enabled = false, ok = false;
-	bool upgrade = false;
-	size_t pwlen = 0;
 	long wait = 0;
 	int r, rc;
 
-	memset(&ses, 0, sizeof(ses));
-	memset(ret_session, 0, sizeof(*ret_session));
 	if (ret_retry_after != NULL)
 		*ret_retry_after = 0;
-	hash[0] = '\0';
-	if (session_hours < 1) {
-		cc_diag_set(diag, "session_hours must be at least 1");
-		return CC_ERR_INVALID_ARGUMENT;
-	}
-	name_ok = cc_auth_username_check(name) == 0;
-	if (password != NULL)
-		pwlen = strnlen(password, CC_LIMIT_PASSWORD + 1);
-	pw_ok = pwlen >= 1 && pwlen <= CC_LIMIT_PASSWORD;
-	if (name_ok) {
-		if ((r = auth_rate_limited(s, name, now, &wait, diag)) != 0)
-			goto out;
+	a->found = a->enabled = false;
+	if (a->name_ok) {
+		if ((r = auth_rate_limited(s, a->name, now, &wait, diag)) != 0)
+			return r;
 		if (wait > 0) {
 			/* Refused without looking at the password: no oracle. */
 			if (ret_retry_after != NULL)
 				*ret_retry_after = wait;
 			cc_diag_set(diag, "too many failed sign-ins for this name; "
 			    "try again in %ld seconds", wait);
-			r = CC_ERR_LIMIT;
-			goto out;
+			return CC_ERR_LIMIT;
 		}
 		if ((r = cc_agg_store_prepare(s, &st, "SELECT role, pwhash, enabled "
 		    "FROM users WHERE name = ?", diag)) != 0)
-			goto out;
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+			return r;
+		sqlite3_bind_text(st, 1, a->name, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW) {
 			stored = (const char *)sqlite3_column_text(st, 1);
-			if (stored != NULL && strlen(stored) < sizeof(hash) &&
-			    cc_auth_role_parse(&role, (const char *)
+			if (stored != NULL && strlen(stored) < sizeof(a->hash) &&
+			    cc_auth_role_parse(&a->role, (const char *)
 			    sqlite3_column_text(st, 0)) == 0) {
-				memcpy(hash, stored, strlen(stored) + 1);
-				found = true;
-				enabled = sqlite3_column_int(st, 2) == 1;
+				memcpy(a->hash, stored, strlen(stored) + 1);
+				a->found = true;
+				a->enabled = sqlite3_column_int(st, 2) == 1;
 			}
 		} else if (rc != SQLITE_DONE) {
 			r = cc_agg_store_fail(s, diag);
-			goto out;
+			sqlite3_finalize(st);
+			return r;
 		}
 		sqlite3_finalize(st);
-		st = NULL;
 	}
-	/* The same work whatever is wrong. */
-	if (found && pw_ok) {
-		ok = crypto_pwhash_str_verify(hash, password, pwlen) == 0;
-		upgrade = ok && crypto_pwhash_str_needs_rehash(hash,
+	/* The same work whatever is wrong (cc_auth_login_verify). */
+	if (!a->found || !a->pw_ok)
+		snprintf(a->hash, sizeof(a->hash), "%s", auth_dummy_hash());
+	return 0;
+}
+
+void
+cc_auth_login_verify(struct cc_auth_attempt *a)
+{
+	a->ok = false;
+	a->upgrade = false;
+	if (a->found && a->pw_ok) {
+		a->ok = crypto_pwhash_str_verify(a->hash, a->password,
+		    a->pwlen) == 0;
+		a->upgrade = a->ok && crypto_pwhash_str_needs_rehash(a->hash,
 		    crypto_pwhash_OPSLIMIT_INTERACTIVE,
 		    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0;
+		if (a->upgrade && auth_password_hash(a->rehash, a->password,
+		    NULL) != 0)
+			a->upgrade = false;
 	} else {
-		if (crypto_pwhash_str_verify(auth_dummy_hash(),
-		    pw_ok ? password : "x", pw_ok ? pwlen : 1) == 0)
-			ok = false;     /* never a way in */
+		/* Never a way in; only the time it takes matters. */
+		if (crypto_pwhash_str_verify(a->hash, a->pw_ok ? a->password :
+		    "x", a->pw_ok ? a->pwlen : 1) == 0)
+			a->ok = false;
 	}
-	if (!ok || !enabled) {
-		if (name_ok && (r = auth_record_failure(s, name, now, diag)) != 0)
-			goto out;
+	/* The password is not needed after this. */
+	sodium_memzero(a->password, sizeof(a->password));
+}
+
+int
+cc_auth_login_finish(struct cc_agg_store *s, struct cc_auth_attempt *a,
+    time_t now, int session_hours, bool deliver,
+    struct cc_auth_session *ret_session, struct cc_diag *diag)
+{
+	struct cc_auth_session ses;
+	int r;
+
+	memset(ret_session, 0, sizeof(*ret_session));
+	if (session_hours < 1) {
+		cc_diag_set(diag, "session_hours must be at least 1");
+		return CC_ERR_INVALID_ARGUMENT;
+	}
+	if (!a->ok || !a->enabled) {
+		if (a->name_ok &&
+		    (r = auth_record_failure(s, a->name, now, diag)) != 0)
+			return r;
 		cc_diag_set(diag, "wrong user name or password");
-		r = CC_ERR_AUTH;
-		goto out;
+		return CC_ERR_AUTH;
 	}
-	if (upgrade && auth_password_hash(rehash, password, NULL) != 0)
-		upgrade = false;
-	if ((r = auth_new_session(s, name, now, session_hours, &ses,
-	    upgrade ? rehash : NULL, diag)) != 0)
+	if (!deliver) {
+		/* Nobody to hand a session to (the client went away). */
+		cc_diag_set(diag, "the sign-in was abandoned");
+		return CC_ERR_STATE;
+	}
+	memset(&ses, 0, sizeof(ses));
+	if ((r = auth_new_session(s, a->name, now, session_hours, &ses,
+	    a->upgrade ? a->rehash : NULL, diag)) != 0)
 		goto out;
-	memcpy(ses.username, name, strlen(name) + 1);
-	ses.role = role;
+	memcpy(ses.username, a->name, strlen(a->name) + 1);
+	ses.role = a->role;
 	*ret_session = ses;
 	r = 0;
 out:
-	sqlite3_finalize(st);
 	sodium_memzero(&ses, sizeof(ses));
-	sodium_memzero(hash, sizeof(hash));
-	sodium_memzero(rehash, sizeof(rehash));
+	return r;
+}
+
+int
+cc_auth_login(struct cc_agg_store *s, const char *name, const char *password,
+    time_t now, int session_hours, struct cc_auth_session *ret_session,
+    long *ret_retry_after, struct cc_diag *diag)
+{
+	struct cc_auth_attempt *a = NULL;
+	int r;
+
+	memset(ret_session, 0, sizeof(*ret_session));
+	if (ret_retry_after != NULL)
+		*ret_retry_after = 0;
+	if (session_hours < 1) {
+		cc_diag_set(diag, "session_hours must be at least 1");
+		return CC_ERR_INVALID_ARGUMENT;
+	}
+	if ((r = cc_auth_attempt_new(&a, name, password)) != 0)
+		return r;
+	if ((r = cc_auth_login_begin(s, a, now, ret_retry_after, diag)) == 0) {
+		cc_auth_login_verify(a);
+		r = cc_auth_login_finish(s, a, now, session_hours, true,
+		    ret_session, diag);
+	}
+	cc_auth_attempt_free(a);
 	return r;
 }
 

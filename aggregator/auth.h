@@ -44,6 +44,8 @@
 #include "protocol/limits.h"
 
 #define CC_AUTH_COOKIE "cc_session"
+/* The attributes of the session cookie (and of the one that ends it). */
+#define CC_AUTH_COOKIE_ATTRS "Secure; HttpOnly; SameSite=Strict; Path=/"
 #define CC_AUTH_CSRF_HEADER "X-CSRF-Token"
 #define CC_AUTH_SECRET_BYTES 32
 #define CC_AUTH_SECRET_HEX (2 * CC_AUTH_SECRET_BYTES)     /* 64 */
@@ -100,6 +102,32 @@ struct cc_auth_session {
 int cc_auth_login(struct cc_agg_store *s, const char *name, const char *password,
     time_t now, int session_hours, struct cc_auth_session *ret_session,
     long *ret_retry_after, struct cc_diag *diag);
+
+/*
+ * The same sign-in in parts, so that the slow password check (argon2id:
+ * about 0.1 s and 64 MiB) can run off the event loop (login.c):
+ *
+ *   cc_auth_attempt_new     copies name and password into guarded memory
+ *                           (CC_ERR_ALLOC only; bad ones fail later);
+ *   cc_auth_login_begin     store: the rate limit (CC_ERR_LIMIT, as
+ *                           above) and the user's hash; loop thread;
+ *   cc_auth_login_verify    the check, then the password is wiped; no
+ *                           store, any one thread at a time;
+ *   cc_auth_login_finish    store: records a failure (CC_ERR_AUTH) or,
+ *                           when deliver, creates the session;
+ *                           CC_ERR_STATE when !deliver and it would have;
+ *   cc_auth_attempt_free    wipes and frees.
+ */
+struct cc_auth_attempt;
+int cc_auth_attempt_new(struct cc_auth_attempt **ret_attempt, const char *name,
+    const char *password);
+int cc_auth_login_begin(struct cc_agg_store *s, struct cc_auth_attempt *a,
+    time_t now, long *ret_retry_after, struct cc_diag *diag);
+void cc_auth_login_verify(struct cc_auth_attempt *a);
+int cc_auth_login_finish(struct cc_agg_store *s, struct cc_auth_attempt *a,
+    time_t now, int session_hours, bool deliver,
+    struct cc_auth_session *ret_session, struct cc_diag *diag);
+void cc_auth_attempt_free(struct cc_auth_attempt *a);
 
 /* End the session whose cookie value this is (none: still 0). */
 int cc_auth_logout(struct cc_agg_store *s, const char *cookie,

@@ -43,6 +43,7 @@
 #include "aggregator/config.h"
 #include "aggregator/log.h"
 #include "aggregator/coordinator.h"
+#include "aggregator/login.h"
 #include "aggregator/server.h"
 #include "aggregator/store.h"
 #include "protocol/error.h"
@@ -574,7 +575,8 @@ cmd_serve(const struct command *c, struct args *a)
 		fail_diag(c->name, r, &d);
 		goto out;
 	}
-	if ((r = cc_coordinator_new(&app.coord, &app, &d)) != 0) {
+	if ((r = cc_coordinator_new(&app.coord, &app, &d)) != 0 ||
+	    (r = cc_login_new(&app.login, &app, &d)) != 0) {
 		fail_diag(c->name, r, &d);
 		goto out;
 	}
@@ -601,6 +603,8 @@ out:
 	 * count before the server (and its connections) go away; the store
 	 * closes last.
 	 */
+	cc_login_free(app.login);
+	app.login = NULL;
 	cc_coordinator_free(app.coord);
 	app.coord = NULL;
 	if (ev_term != NULL)

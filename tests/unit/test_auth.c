@@ -26,6 +26,7 @@
 #include "aggregator/audit.h"
 #include "aggregator/auth.h"
 #include "aggregator/config.h"
+#include "aggregator/login.h"
 #include "aggregator/server.h"
 #include "aggregator/store.h"
 #include "protocol/ini.h"
@@ -135,7 +136,8 @@ group_setup(void **state)
 	opt.ca_file = ca;
 	if ((app.base = event_base_new()) == NULL ||
 	    cc_server_new(&app.server, app.base, &opt, routes, nuser + ntest,
-	    cc_auth_authorize, &app, &d) != 0) {
+	    cc_auth_authorize, &app, &d) != 0 ||
+	    cc_login_new(&app.login, &app, &d) != 0) {
 		fprintf(stderr, "server: %s\n", d.text);
 		return -1;
 	}
@@ -301,6 +303,7 @@ group_teardown(void **state)
 	(void)state;
 	status_of(&c);
 	pthread_join(loop_thread, NULL);
+	cc_login_free(app.login);
 	cc_server_free(app.server);
 	event_base_free(app.base);
 	cc_agg_store_close(app.store);
@@ -765,6 +768,74 @@ http_login_answers(void **state)
 	json_decref(r.json);
 }
 
+/*
+ * Sign-ins are checked off the event loop one at a time, and each one's
+ * rate limit is looked up after the one before it counted its failure:
+ * a burst of wrong passwords for one name sent at once meets the limit
+ * exactly as if it had come one by one (login.h), and the right password
+ * in the same burst gets a session only if it comes before the limit.
+ */
+#define BURST (CC_AUTH_FREE_FAILURES + 3)
+
+static size_t
+discard(char *data, size_t size, size_t n, void *arg)
+{
+	(void)data;
+	(void)arg;
+	return size * n;
+}
+
+static void
+http_login_burst(void **state)
+{
+	CURLM *multi;
+	CURL *e[BURST];
+	char ca[128], full[256];
+	struct curl_slist *h;
+	const char *wrong = "{\"username\":\"greta\",\"password\":\"not it\"}";
+	long st;
+	int running, i, n401 = 0, n429 = 0;
+
+	(void)state;
+	add_user("greta", CC_ROLE_ANALYST);
+	snprintf(full, sizeof(full), "%s/api/v1/session", url);
+	snprintf(ca, sizeof(ca), "%s/pki/ca.crt", tmpdir);
+	assert_non_null(h = curl_slist_append(NULL,
+	    "Content-Type: application/json"));
+	assert_non_null(multi = curl_multi_init());
+	for (i = 0; i < BURST; i++) {
+		assert_non_null(e[i] = curl_easy_init());
+		curl_easy_setopt(e[i], CURLOPT_URL, full);
+		curl_easy_setopt(e[i], CURLOPT_CAINFO, ca);
+		curl_easy_setopt(e[i], CURLOPT_TIMEOUT, 60L);
+		curl_easy_setopt(e[i], CURLOPT_POSTFIELDS, wrong);
+		curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, discard);
+		curl_multi_add_handle(multi, e[i]);
+	}
+	do {
+		assert_int_equal(curl_multi_perform(multi, &running), CURLM_OK);
+		if (running > 0)
+			curl_multi_poll(multi, NULL, 0, 1000, NULL);
+	} while (running > 0);
+	for (i = 0; i < BURST; i++) {
+		st = 0;
+		curl_easy_getinfo(e[i], CURLINFO_RESPONSE_CODE, &st);
+		if (st == 401)
+			n401++;
+		else if (st == 429)
+			n429++;
+		curl_multi_remove_handle(multi, e[i]);
+		curl_easy_cleanup(e[i]);
+	}
+	curl_multi_cleanup(multi);
+	curl_slist_free_all(h);
+	assert_int_equal(n401, CC_AUTH_FREE_FAILURES);
+	assert_int_equal(n429, BURST - CC_AUTH_FREE_FAILURES);
+	assert_int_equal(count_rows("SELECT count FROM login_failures WHERE "
+	    "name = ?", "greta"), CC_AUTH_FREE_FAILURES);
+}
+
 static void
 http_cookie_sessions_need_csrf(void **state)
 {
@@ -1041,6 +1112,7 @@ main(void)
 		cmocka_unit_test(tokens_are_shown_once_and_hashed),
 		cmocka_unit_test(node_registry),
 		cmocka_unit_test(http_login_answers),
+		cmocka_unit_test(http_login_burst),
 		cmocka_unit_test(http_cookie_sessions_need_csrf),
 		cmocka_unit_test(http_bearer_tokens_and_roles),
 		cmocka_unit_test(http_node_certificates),
