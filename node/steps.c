@@ -14,7 +14,6 @@
 
 #include "protocol/file.h"
 
-#define INITIAL_CAP 1024
 #define PATH_MAX_API 256
 
 void
@@ -25,58 +24,6 @@ cc_steps_shape(struct cc_attr_shape *ret_shape, const struct cc_query *q)
 		return;
 	ret_shape->age_bands = q->by_age_band ? (uint8_t)q->nbands : 0;
 	ret_shape->sex = q->by_sex;
-}
-
-void
-cc_steps_selection_clear(struct cc_steps_selection *sel)
-{
-	if (sel == NULL)
-		return;
-	if (sel->points != NULL) {
-		sodium_memzero(sel->points, sel->cap * CC_ELEMENT_BYTES);
-		free(sel->points);
-	}
-	if (sel->attrs != NULL) {
-		sodium_memzero(sel->attrs, sel->cap * sizeof(*sel->attrs));
-		free(sel->attrs);
-	}
-	memset(sel, 0, sizeof(*sel));
-}
-
-/* Grow without realloc, so no copy of the pseudonyms is left unwiped. */
-static int
-selection_grow(struct cc_steps_selection *sel)
-{
-	uint8_t *points;
-	struct cc_attr *attrs;
-	size_t cap = sel->cap ? sel->cap * 2 : INITIAL_CAP;
-
-	if (cap > CC_LIMIT_BATCH_ELEMENTS)
-		cap = CC_LIMIT_BATCH_ELEMENTS;
-	if (cap <= sel->cap)
-		return CC_ERR_LIMIT;
-	if ((points = malloc(cap * CC_ELEMENT_BYTES)) == NULL)
-		return CC_ERR_ALLOC;
-	if ((attrs = malloc(cap * sizeof(*attrs))) == NULL) {
-		free(points);
-		return CC_ERR_ALLOC;
-	}
-	if (sel->n > 0) {
-		memcpy(points, sel->points, sel->n * CC_ELEMENT_BYTES);
-		memcpy(attrs, sel->attrs, sel->n * sizeof(*attrs));
-	}
-	if (sel->points != NULL) {
-		sodium_memzero(sel->points, sel->cap * CC_ELEMENT_BYTES);
-		free(sel->points);
-	}
-	if (sel->attrs != NULL) {
-		sodium_memzero(sel->attrs, sel->cap * sizeof(*sel->attrs));
-		free(sel->attrs);
-	}
-	sel->points = points;
-	sel->attrs = attrs;
-	sel->cap = cap;
-	return 0;
 }
 
 /*
@@ -99,31 +46,6 @@ person_attr(struct cc_attr *ret_a, const struct cc_query *q, int birth_year,
 	ret_a->sex = q->by_sex ? (sex == CC_SEX_FEMALE ? CC_ATTR_SEX_FEMALE :
 	    CC_ATTR_SEX_MALE) : CC_ATTR_SEX_NONE;
 	return true;
-}
-
-struct select_ctx {
-	const struct cc_query *q;
-	struct cc_steps_selection *sel;
-};
-
-/* One stored person: in the query's age bands? Then keep it (SPEC 7.3). */
-static int
-select_person(void *ctx, const uint8_t p[CC_ELEMENT_BYTES], int birth_year,
-    int birth_month, enum cc_sex sex)
-{
-	struct select_ctx *s = ctx;
-	struct cc_steps_selection *sel = s->sel;
-	struct cc_attr a;
-	int r;
-
-	if (!person_attr(&a, s->q, birth_year, birth_month, sex))
-		return 0;
-	if (sel->n == sel->cap && (r = selection_grow(sel)) != 0)
-		return r;
-	memcpy(sel->points + sel->n * CC_ELEMENT_BYTES, p, CC_ELEMENT_BYTES);
-	sel->attrs[sel->n] = a;
-	sel->n++;
-	return 0;
 }
 
 /* The persons of the node's set of q, the period's first and last day. */
@@ -150,41 +72,58 @@ select_args(const char *cats[CC_LIMIT_CATEGORIES_PER_SET], size_t *ret_ncats,
 	return 0;
 }
 
+/* What cc_steps_each_person passes on, after the age-band filter. */
+struct each_ctx {
+	const struct cc_query *q;
+	int (*on_count)(void *ctx, uint64_t n);
+	cc_steps_person_fn on_person;
+	void *ctx;
+};
+
+static int
+each_count(void *ctx, uint64_t n)
+{
+	struct each_ctx *e = ctx;
+
+	return e->on_count != NULL ? e->on_count(e->ctx, n) : 0;
+}
+
+static int
+each_person(void *ctx, const uint8_t p[CC_ELEMENT_BYTES], int birth_year,
+    int birth_month, enum cc_sex sex)
+{
+	struct each_ctx *e = ctx;
+	struct cc_attr a;
+
+	if (!person_attr(&a, e->q, birth_year, birth_month, sex))
+		return 0;
+	return e->on_person(e->ctx, p, &a);
+}
+
 int
-cc_steps_select(struct cc_steps_selection *ret_sel, struct cc_store *st,
-    const char *key_fp, const struct cc_query *q, const char *node_id,
-    struct cc_diag *diag)
+cc_steps_each_person(struct cc_store *st, const char *key_fp,
+    const struct cc_query *q, const char *node_id,
+    int (*on_count)(void *ctx, uint64_t n), cc_steps_person_fn on_person,
+    void *ctx, struct cc_diag *diag)
 {
 	const char *cats[CC_LIMIT_CATEGORIES_PER_SET];
-	struct cc_steps_selection sel = { 0 };
-	struct select_ctx ctx;
+	struct each_ctx e;
 	struct cc_date first, last;
 	size_t ncats;
 	int r;
 
-	if (ret_sel == NULL)
-		return CC_ERR_INVALID_ARGUMENT;
-	memset(ret_sel, 0, sizeof(*ret_sel));
-	if (st == NULL || key_fp == NULL || q == NULL || node_id == NULL)
+	if (st == NULL || key_fp == NULL || q == NULL || node_id == NULL ||
+	    on_person == NULL)
 		return CC_ERR_INVALID_ARGUMENT;
 	if ((r = select_args(cats, &ncats, &first, &last, q, node_id,
 	    diag)) != 0)
 		return r;
-	ctx.q = q;
-	ctx.sel = &sel;
-	if ((r = cc_store_select_persons(st, key_fp, cats, ncats, &first,
-	    &last, NULL, select_person, &ctx, diag)) != 0) {
-		if (r == CC_ERR_LIMIT)
-			cc_diag_set(diag, "more than %u persons selected",
-			    (unsigned)CC_LIMIT_BATCH_ELEMENTS);
-		goto out;
-	}
-	*ret_sel = sel;
-	memset(&sel, 0, sizeof(sel));
-	r = 0;
-out:
-	cc_steps_selection_clear(&sel);
-	return r;
+	e.q = q;
+	e.on_count = on_count;
+	e.on_person = on_person;
+	e.ctx = ctx;
+	return cc_store_select_persons(st, key_fp, cats, ncats, &first, &last,
+	    each_count, each_person, &e, diag);
 }
 
 struct origin_ctx {
@@ -211,17 +150,14 @@ origin_count(void *ctx, uint64_t n)
 	    (uint16_t)c->q->nnodes, c->shape, (size_t)n, c->diag);
 }
 
-/* One candidate: in the query's age bands? Then a record (SPEC 7.3). */
+/* One selected person: a record (SPEC 7.3). */
 static int
-origin_person(void *ctx, const uint8_t p[CC_ELEMENT_BYTES], int birth_year,
-    int birth_month, enum cc_sex sex)
+origin_person(void *ctx, const uint8_t p[CC_ELEMENT_BYTES],
+    const struct cc_attr *a)
 {
 	struct origin_ctx *c = ctx;
-	struct cc_attr a;
 
-	if (!person_attr(&a, c->q, birth_year, birth_month, sex))
-		return 0;
-	return cc_batch_origin_add(c->o, p, &a, c->diag);
+	return cc_batch_origin_add(c->o, p, a, c->diag);
 }
 
 int
@@ -232,13 +168,11 @@ cc_steps_origin(const char *out_path, struct cc_steps_output *ret_out,
     const uint8_t r[CC_SCALAR_BYTES], const uint8_t y_pub[CC_ELEMENT_BYTES],
     struct cc_diag *diag)
 {
-	const char *cats[CC_LIMIT_CATEGORIES_PER_SET];
 	struct origin_ctx ctx = { 0 };
 	struct cc_steps_output out;
 	struct cc_attr_shape shape;
-	struct cc_date first, last;
 	const char *me;
-	size_t ncats, selected;
+	size_t selected;
 	int chain, rc;
 
 	if (ret_selected != NULL)
@@ -256,8 +190,6 @@ cc_steps_origin(const char *out_path, struct cc_steps_output *ret_out,
 		return CC_ERR_INVALID_ARGUMENT;
 	}
 	cc_steps_shape(&shape, q);
-	if ((rc = select_args(cats, &ncats, &first, &last, q, me, diag)) != 0)
-		return rc;
 	/*
 	 * 8.3 step 1: the persons and their attribute values, straight into
 	 * the builder (P and a value index, 33 bytes each): the store counts
@@ -269,8 +201,8 @@ cc_steps_origin(const char *out_path, struct cc_steps_output *ret_out,
 	ctx.chain = (uint16_t)chain;
 	ctx.shape = &shape;
 	ctx.diag = diag;
-	if ((rc = cc_store_select_persons(st, key->fingerprint, cats, ncats,
-	    &first, &last, origin_count, origin_person, &ctx, diag)) != 0)
+	if ((rc = cc_steps_each_person(st, key->fingerprint, q, me,
+	    origin_count, origin_person, &ctx, diag)) != 0)
 		goto out;
 	if (ctx.o == NULL) {
 		rc = CC_ERR_INTERNAL;

@@ -46,32 +46,26 @@
 void cc_steps_shape(struct cc_attr_shape *ret_shape, const struct cc_query *q);
 
 /*
- * The persons this node contributes to a query (SPEC 7.3, 8.3 step 1):
- * n distinct pseudonyms (points, n * CC_ELEMENT_BYTES) with their real
- * attribute values (attrs). Owned by the selection; clear it with
- * cc_steps_selection_clear (wipes the pseudonyms).
+ * The persons node_id contributes to query q (SPEC 7.3, 8.3 step 1): the
+ * persons with an episode in a category of the node's set (every
+ * category if the set names none) overlapping the period, each once;
+ * with an age breakdown only those whose age on the last day of the
+ * period falls in a band (attribute = the band index), else age_band
+ * CC_ATTR_AGE_NONE; sex 1/2 with a sex breakdown, else 0.
+ *
+ * on_count (may be NULL) gets the number of candidates first (an upper
+ * bound of the calls to come); on_person gets each selected person's
+ * pseudonym P and attribute values. A non-zero return from either stops
+ * and is returned. key_fp is the fingerprint of the key the caller holds
+ * (CC_ERR_STATE if the store's rows are under another: the key was
+ * rotated meanwhile). CC_ERR_INVALID_ARGUMENT if node_id is in no set.
  */
-struct cc_steps_selection {
-	size_t n;
-	size_t cap;
-	uint8_t *points;
-	struct cc_attr *attrs;
-};
-
-/*
- * Select for node_id: the persons with an episode in a category of the
- * node's set (every category if the set names none) overlapping the
- * period, each once; with an age breakdown only those whose age on the
- * last day of the period falls in a band (attribute = the band index),
- * else age_band CC_ATTR_AGE_NONE; sex 1/2 with a sex breakdown, else 0.
- * key_fp is the fingerprint of the key the caller holds (CC_ERR_STATE if
- * the store's rows are under another: the key was rotated meanwhile).
- * CC_ERR_INVALID_ARGUMENT if node_id is in no set of q.
- */
-int cc_steps_select(struct cc_steps_selection *ret_sel, struct cc_store *st,
-    const char *key_fp, const struct cc_query *q, const char *node_id,
-    struct cc_diag *diag);
-void cc_steps_selection_clear(struct cc_steps_selection *sel);
+typedef int (*cc_steps_person_fn)(void *ctx, const uint8_t p[CC_ELEMENT_BYTES],
+    const struct cc_attr *a);
+int cc_steps_each_person(struct cc_store *st, const char *key_fp,
+    const struct cc_query *q, const char *node_id,
+    int (*on_count)(void *ctx, uint64_t n), cc_steps_person_fn on_person,
+    void *ctx, struct cc_diag *diag);
 
 /* What a step wrote: the padded count and D (for the query log, 12.3). */
 struct cc_steps_output {

@@ -200,30 +200,41 @@ who_of(const uint8_t p[32], const uint8_t s[32], const unsigned *who, size_t n)
 	return -1;
 }
 
+struct seen {
+	const uint8_t *s;            /* the at-rest key */
+	uint64_t set;
+	struct cc_attr *attrs;
+};
+
+/* One selected person: which of 0..19 it is, seen once, not a dummy. */
+static int
+seen_person(void *ctx, const uint8_t p[CC_ELEMENT_BYTES],
+    const struct cc_attr *a)
+{
+	static const unsigned all[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+	    12, 13, 14, 15, 16, 17, 18, 19 };
+	struct seen *v = ctx;
+	int w;
+
+	w = who_of(p, v->s, all, sizeof(all) / sizeof(all[0]));
+	assert_true(w >= 0);
+	assert_false(v->set & (1ull << w));   /* each person once */
+	v->set |= 1ull << w;
+	assert_false(a->dummy);
+	v->attrs[w] = *a;
+	return 0;
+}
+
 /* The selection as a bit set of persons 0..63 plus their attributes. */
 static uint64_t
 selected(struct fixture *f, const struct cc_query *q, struct cc_attr attrs[64])
 {
-	static const unsigned all[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
-	    12, 13, 14, 15, 16, 17, 18, 19 };
-	struct cc_steps_selection sel;
-	uint64_t set = 0;
-	size_t i;
-	int w;
+	struct seen v = { f->alpha.key->s, 0, attrs };
 
-	assert_int_equal(cc_steps_select(&sel, f->alpha.st,
-	    f->alpha.key->fingerprint, q, "alpha", NULL), 0);
-	for (i = 0; i < sel.n; i++) {
-		w = who_of(sel.points + 32 * i, f->alpha.key->s, all,
-		    sizeof(all) / sizeof(all[0]));
-		assert_true(w >= 0);
-		assert_false(set & (1ull << w));   /* each person once */
-		set |= 1ull << w;
-		assert_false(sel.attrs[i].dummy);
-		attrs[w] = sel.attrs[i];
-	}
-	cc_steps_selection_clear(&sel);
-	return set;
+	assert_int_equal(cc_steps_each_person(f->alpha.st,
+	    f->alpha.key->fingerprint, q, "alpha", NULL, seen_person, &v, NULL),
+	    0);
+	return v.set;
 }
 
 #define BIT(i) (1ull << (i))
@@ -463,6 +474,26 @@ test_select_count(void **state)
 	assert_int_equal(c.persons, 0);
 }
 
+static int
+count_selected(void *ctx, const uint8_t p[CC_ELEMENT_BYTES],
+    const struct cc_attr *a)
+{
+	(void)p;
+	(void)a;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static int
+refuse_selected(void *ctx, const uint8_t p[CC_ELEMENT_BYTES],
+    const struct cc_attr *a)
+{
+	(void)ctx;
+	(void)p;
+	(void)a;
+	return CC_ERR_LIMIT;
+}
+
 static void
 test_select_refusals(void **state)
 {
@@ -470,7 +501,6 @@ test_select_refusals(void **state)
 	static const struct row rows[] = {
 		{ 0, 2015, 5, CC_SEX_FEMALE, "a", "2025-01-01", NULL },
 	};
-	struct cc_steps_selection sel;
 	struct cc_date d1, d2;
 	struct cc_query *q;
 	struct cc_diag d = { "" };
@@ -480,14 +510,21 @@ test_select_refusals(void **state)
 	q = query("{\"title\":\"t\",\"period\":{\"from\":\"2025-01\","
 	    "\"to\":\"2025-12\"},\"sets\":[{\"label\":\"A\",\"nodes\":"
 	    "[\"alpha\"]}]}");
-	/* A key the rows are not under (rotated meanwhile). */
-	assert_int_equal(cc_steps_select(&sel, f->alpha.st, "0000000000000000",
-	    q, "alpha", &d), CC_ERR_STATE);
-	assert_int_equal(sel.n, 0);
-	assert_null(sel.points);
-	/* A node in no set. */
-	assert_int_equal(cc_steps_select(&sel, f->alpha.st,
-	    f->alpha.key->fingerprint, q, "beta", &d), CC_ERR_INVALID_ARGUMENT);
+	/* A key the rows are not under (rotated meanwhile): no person. */
+	assert_int_equal(cc_steps_each_person(f->alpha.st, "0000000000000000",
+	    q, "alpha", NULL, count_selected, &n, &d), CC_ERR_STATE);
+	assert_int_equal(n, 0);
+	/* A node in no set; no callback. */
+	assert_int_equal(cc_steps_each_person(f->alpha.st,
+	    f->alpha.key->fingerprint, q, "beta", NULL, count_selected, &n, &d),
+	    CC_ERR_INVALID_ARGUMENT);
+	assert_int_equal(cc_steps_each_person(f->alpha.st,
+	    f->alpha.key->fingerprint, q, "alpha", NULL, NULL, &n, &d),
+	    CC_ERR_INVALID_ARGUMENT);
+	/* A callback's error stops the selection and is returned. */
+	assert_int_equal(cc_steps_each_person(f->alpha.st,
+	    f->alpha.key->fingerprint, q, "alpha", NULL, refuse_selected, &n,
+	    &d), CC_ERR_LIMIT);
 	cc_query_free(q);
 	/* The store function itself: arguments and the callback. */
 	date_of(&d1, "2025-01-01");
