@@ -1335,26 +1335,26 @@ out:
 /* Tasks and long polls */
 
 /*
- * What a task carries of a stored query document: the document as JSON
- * (*ret_query, new) and its node list (*ret_nodes, new). False if the
- * document does not parse, which it did when it was stored; the task is
- * then left out.
+ * The part of an approve or step task that comes from the stored query:
+ * {"kind", "query_id", "query", "nodes", "attribute_key", "deadline"}, a
+ * new object. NULL if the document does not parse, which it did when it
+ * was stored (the task is then left out), or out of memory.
  */
-static bool
-coord_task_query(const char *doc, json_t **ret_query, json_t **ret_nodes)
+static json_t *
+coord_task_new(struct cc_coordinator *c, const char *kind, const char *qid,
+    const char *doc, time_t deadline)
 {
 	struct cc_query *q = NULL;
+	json_t *query, *t = NULL;
 
-	*ret_query = NULL;
-	*ret_nodes = NULL;
-	if (cc_query_parse(&q, doc, strlen(doc), NULL) != 0 ||
-	    (*ret_query = json_loads(doc, 0, NULL)) == NULL) {
-		cc_query_free(q);
-		return false;
-	}
-	*ret_nodes = coord_nodes_json(q);
+	if (cc_query_parse(&q, doc, strlen(doc), NULL) == 0 &&
+	    (query = json_loads(doc, 0, NULL)) != NULL)
+		t = json_pack("{s:s, s:s, s:o, s:o, s:s, s:o}", "kind", kind,
+		    "query_id", qid, "query", query, "nodes", coord_nodes_json(q),
+		    "attribute_key", c->attribute_key, "deadline",
+		    coord_json_time(deadline));
 	cc_query_free(q);
-	return true;
+	return t;
 }
 
 static int
@@ -1363,7 +1363,7 @@ coord_tasks_approve(struct cc_coordinator *c, const char *node, time_t now,
 {
 	sqlite3_stmt *st = NULL;
 	const char *qid, *owner, *doc;
-	json_t *query = NULL, *nodes;
+	json_t *t;
 	int r, rc;
 
 	if ((r = coord_prepare(c, &st, diag, "SELECT q.id, q.owner, q.document, "
@@ -1375,22 +1375,20 @@ coord_tasks_approve(struct cc_coordinator *c, const char *node, time_t now,
 		qid = (const char *)sqlite3_column_text(st, 0);
 		owner = (const char *)sqlite3_column_text(st, 1);
 		doc = (const char *)sqlite3_column_text(st, 2);
-		if (qid == NULL || owner == NULL || doc == NULL)
+		if (qid == NULL || owner == NULL || doc == NULL ||
+		    !coord_offer_due(c, node, qid, false, 0, 0, now) ||
+		    (t = coord_task_new(c, "approve", qid, doc,
+		    (time_t)sqlite3_column_int64(st, 3))) == NULL)
 			continue;
-		if (!coord_offer_due(c, node, qid, false, 0, 0, now))
-			continue;
-		if (!coord_task_query(doc, &query, &nodes))
-			continue;
-		if (json_array_append_new(tasks, json_pack("{s:s, s:s, s:O, s:s, "
-		    "s:o, s:o, s:s}", "kind", "approve", "query_id", qid,
-		    "query", query, "owner", owner, "deadline",
-		    coord_json_time((time_t)sqlite3_column_int64(st, 3)),
-		    "nodes", nodes, "attribute_key", c->attribute_key)) != 0)
+		if (json_object_set_new(t, "owner", json_string(owner)) != 0) {
+			json_decref(t);
 			r = CC_ERR_ALLOC;
-		json_decref(query);
-		query = NULL;
-		if (r != 0)
 			goto out;
+		}
+		if (json_array_append_new(tasks, t) != 0) {
+			r = CC_ERR_ALLOC;
+			goto out;
+		}
 	}
 	if (rc != SQLITE_DONE)
 		r = cc_agg_store_fail(c->store, diag);
@@ -1405,7 +1403,7 @@ coord_tasks_step(struct cc_coordinator *c, const char *node, time_t now,
 {
 	sqlite3_stmt *st = NULL;
 	const char *qid, *doc;
-	json_t *query = NULL, *nodes;
+	json_t *t;
 	char path[CC_AGG_PATH_MAX];
 	struct stat sb;
 	unsigned chain, hop;
@@ -1423,9 +1421,8 @@ coord_tasks_step(struct cc_coordinator *c, const char *node, time_t now,
 		chain = (unsigned)sqlite3_column_int(st, 1);
 		hop = (unsigned)sqlite3_column_int(st, 2);
 		doc = (const char *)sqlite3_column_text(st, 3);
-		if (qid == NULL || doc == NULL)
-			continue;
-		if (!coord_offer_due(c, node, qid, true, chain, hop, now))
+		if (qid == NULL || doc == NULL ||
+		    !coord_offer_due(c, node, qid, true, chain, hop, now))
 			continue;
 		input = 0;
 		if (hop > 0) {
@@ -1434,20 +1431,20 @@ coord_tasks_step(struct cc_coordinator *c, const char *node, time_t now,
 				continue;  /* cannot happen: accepted input */
 			input = (json_int_t)sb.st_size;
 		}
-		if (!coord_task_query(doc, &query, &nodes))
+		if ((t = coord_task_new(c, "step", qid, doc,
+		    (time_t)sqlite3_column_int64(st, 4))) == NULL)
 			continue;
-		if (json_array_append_new(tasks, json_pack("{s:s, s:s, s:I, s:I, "
-		    "s:o, s:O, s:s, s:o, s:I}", "kind", "step", "query_id", qid,
-		    "chain", (json_int_t)chain, "hop", (json_int_t)hop,
-		    "nodes", nodes, "query", query,
-		    "attribute_key", c->attribute_key, "deadline",
-		    coord_json_time((time_t)sqlite3_column_int64(st, 4)),
-		    "input_size", input)) != 0)
+		if (json_object_set_new(t, "chain", json_integer(chain)) != 0 ||
+		    json_object_set_new(t, "hop", json_integer(hop)) != 0 ||
+		    json_object_set_new(t, "input_size", json_integer(input)) != 0) {
+			json_decref(t);
 			r = CC_ERR_ALLOC;
-		json_decref(query);
-		query = NULL;
-		if (r != 0)
 			goto out;
+		}
+		if (json_array_append_new(tasks, t) != 0) {
+			r = CC_ERR_ALLOC;
+			goto out;
+		}
 	}
 	if (rc != SQLITE_DONE)
 		r = cc_agg_store_fail(c->store, diag);
