@@ -48,6 +48,7 @@
 #include "aggregator/store.h"
 #include "protocol/error.h"
 #include "protocol/ini.h"
+#include "protocol/json_wipe.h"
 
 #define EXIT_OK 0
 #define EXIT_FAIL 1
@@ -1062,6 +1063,8 @@ main(int argc, char **argv)
 	size_t i, len;
 	int words = 0, r;
 
+	/* Before any JSON exists: passwords and secrets pass through it. */
+	cc_json_wipe_on_free();
 	if (sodium_init() < 0) {
 		fprintf(stderr, "%s: cannot initialise libsodium\n", progname);
 		return EXIT_FAIL;

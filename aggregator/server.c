@@ -23,6 +23,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <sodium.h>
 
 #define SERVER_MAX_SEGMENTS 12
 #define SERVER_PATH_MAX 1024
@@ -268,6 +269,9 @@ request_free(struct cc_request *req)
 		return;
 	if (req->query_parsed)
 		evhttp_clear_headers(&req->query);
+	/* A body may hold a password or a batch's tokens. */
+	if (req->body != NULL)
+		sodium_memzero(req->body, req->body_len);
 	free(req->body);
 	free(req);
 }
