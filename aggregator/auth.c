@@ -409,6 +409,12 @@ auth_dummy_hash(void)
 	return dummy;
 }
 
+void
+cc_auth_warm_up(void)
+{
+	(void)auth_dummy_hash();
+}
+
 /* The remaining refusal time of name, 0 if it may try now. */
 static int
 auth_rate_limited(struct cc_agg_store *s, const char *name, time_t now,
@@ -484,8 +490,8 @@ auth_record_failure(struct cc_agg_store *s, const char *name, time_t now,
 
 static int
 auth_new_session(struct cc_agg_store *s, const char *name, time_t now,
-    int session_hours, struct cc_auth_session *ses, const char *rehash,
-    struct cc_diag *diag)
+    int session_hours, struct cc_auth_session *ses, const char *verified,
+    const char *rehash, struct cc_diag *diag)
 {
 	uint8_t h[SHA256_DIGEST_LENGTH];
 	sqlite3_stmt *st = NULL;
@@ -502,16 +508,26 @@ auth_new_session(struct cc_agg_store *s, const char *name, time_t now,
 	    (r = auth_exec(s, "DELETE FROM sessions WHERE expires <= ?", NULL,
 	    (int64_t)now, diag)) != 0)
 		goto out;
+	/* Only while the user is enabled with the very hash that was
+	 * checked: a `passwd` or `disable` meanwhile wins. */
 	if ((r = cc_agg_store_prepare(s, &st, "INSERT INTO sessions (id_hash, user, "
-	    "csrf, created, expires) VALUES (?, ?, ?, ?, ?)", diag)) != 0)
+	    "csrf, created, expires) SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS "
+	    "(SELECT 1 FROM users WHERE name = ?2 AND pwhash = ?6 AND "
+	    "enabled = 1)", diag)) != 0)
 		goto out;
 	sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, ses->csrf, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)ses->expires);
+	sqlite3_bind_text(st, 6, verified, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		r = cc_agg_store_fail(s, diag);
+		goto out;
+	}
+	if (sqlite3_changes(cc_agg_store_db(s)) != 1) {
+		cc_diag_set(diag, "wrong user name or password");
+		r = CC_ERR_AUTH;
 		goto out;
 	}
 	sqlite3_finalize(st);
@@ -519,10 +535,12 @@ auth_new_session(struct cc_agg_store *s, const char *name, time_t now,
 	/* Hashes made with older limits are upgraded while we have the password. */
 	if (rehash != NULL) {
 		if ((r = cc_agg_store_prepare(s, &st,
-		    "UPDATE users SET pwhash = ? WHERE name = ?", diag)) != 0)
+		    "UPDATE users SET pwhash = ? WHERE name = ? AND pwhash = ?",
+		    diag)) != 0)
 			goto out;
 		sqlite3_bind_text(st, 1, rehash, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, verified, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			r = cc_agg_store_fail(s, diag);
 			goto out;
@@ -685,7 +703,7 @@ cc_auth_login_finish(struct cc_agg_store *s, struct cc_auth_attempt *a,
 	}
 	memset(&ses, 0, sizeof(ses));
 	if ((r = auth_new_session(s, a->name, now, session_hours, &ses,
-	    a->upgrade ? a->rehash : NULL, diag)) != 0)
+	    a->hash, a->upgrade ? a->rehash : NULL, diag)) != 0)
 		goto out;
 	memcpy(ses.username, a->name, strlen(a->name) + 1);
 	ses.role = a->role;

@@ -119,6 +119,12 @@ int cc_auth_login(struct cc_agg_store *s, const char *name, const char *password
  *   cc_auth_attempt_free    wipes and frees.
  */
 struct cc_auth_attempt;
+/*
+ * Builds the hash an unknown name is checked against (about 0.1 s), so
+ * that the first such sign-in costs no more than the others and never
+ * builds it on the loop. Call once before the first sign-in.
+ */
+void cc_auth_warm_up(void);
 int cc_auth_attempt_new(struct cc_auth_attempt **ret_attempt, const char *name,
     const char *password);
 int cc_auth_login_begin(struct cc_agg_store *s, struct cc_auth_attempt *a,

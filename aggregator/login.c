@@ -23,6 +23,7 @@ struct login_wait {
 	struct cc_login *l;
 	struct cc_request *req;          /* NULL once the client went away */
 	struct cc_auth_attempt *attempt;
+	char address[64];                /* the client's, without the port */
 };
 TAILQ_HEAD(login_waits, login_wait);
 
@@ -187,13 +188,40 @@ login_next(struct cc_login *l)
 	}
 }
 
+/* The client's address ("127.0.0.1" of "127.0.0.1:51460"). */
+static void
+login_address(char *out, size_t size, struct cc_request *req)
+{
+	char *colon;
+
+	snprintf(out, size, "%s", cc_request_peer(req));
+	if ((colon = strrchr(out, ':')) != NULL)
+		*colon = '\0';
+}
+
+/* Sign-ins waiting from address (the one being checked included). */
+static size_t
+login_from(struct cc_login *l, const char *address)
+{
+	struct login_wait *w;
+	size_t n = 0;
+
+	TAILQ_FOREACH(w, &l->waits, link)
+		if (strcmp(w->address, address) == 0)
+			n++;
+	return n;
+}
+
 void
 cc_login_start(struct cc_login *l, struct cc_request *req, const char *name,
     const char *password)
 {
 	struct login_wait *w;
+	char address[sizeof(w->address)];
 
-	if (l->nwaits >= CC_LOGIN_QUEUE_MAX) {
+	login_address(address, sizeof(address), req);
+	if (l->nwaits >= CC_LOGIN_QUEUE_MAX ||
+	    login_from(l, address) >= CC_LOGIN_PER_ADDRESS) {
 		cc_request_add_header(req, "Retry-After", "1");
 		cc_reply_error(req, 503, "too many sign-ins at once; try again "
 		    "in a second");
@@ -205,6 +233,7 @@ cc_login_start(struct cc_login *l, struct cc_request *req, const char *name,
 		cc_reply_error(req, 500, "cannot sign in now");
 		return;
 	}
+	memcpy(w->address, address, sizeof(address));
 	w->l = l;
 	w->req = req;
 	cc_request_hold(req, login_closed, w);
@@ -233,9 +262,12 @@ cc_login_new(struct cc_login **ret_login, struct cc_app *app,
 	}
 	if ((l->pipe_ev = event_new(app->base, l->pipe[0], EV_READ | EV_PERSIST,
 	    login_pipe_cb, l)) == NULL || event_add(l->pipe_ev, NULL) != 0) {
+		cc_diag_set(diag, "sign-ins: cannot watch the pipe of the "
+		    "password checks");
 		cc_login_free(l);
 		return CC_ERR_ALLOC;
 	}
+	cc_auth_warm_up();
 	*ret_login = l;
 	return 0;
 }
@@ -243,13 +275,19 @@ cc_login_new(struct cc_login **ret_login, struct cc_app *app,
 void
 cc_login_free(struct cc_login *l)
 {
+	struct cc_auth_session ses;
+	struct cc_diag d = { "" };
 	struct login_wait *w;
 
 	if (l == NULL)
 		return;
 	if (l->checking) {
+		/* Checked: counted like any other, but no session. */
 		pthread_join(l->thread, NULL);
 		l->checking = false;
+		w = TAILQ_FIRST(&l->waits);
+		(void)cc_auth_login_finish(l->app->store, w->attempt, time(NULL),
+		    l->app->cfg.session_hours, false, &ses, &d);
 	}
 	while ((w = TAILQ_FIRST(&l->waits)) != NULL) {
 		TAILQ_REMOVE(&l->waits, w, link);

@@ -10,10 +10,12 @@
  * after the attempt before it recorded its failure, so a burst for one
  * name meets the rate limit as if it had come one by one.
  *
- * At most CC_LOGIN_QUEUE_MAX sign-ins wait; more get 503 with
- * Retry-After. A client that goes away while its sign-in waits or is
- * checked still counts a failure against the name, but no session is
- * made for it.
+ * At most CC_LOGIN_QUEUE_MAX sign-ins wait, CC_LOGIN_PER_ADDRESS of them
+ * from one address; more get 503 with Retry-After. A client that goes
+ * away while its sign-in is checked still counts a failure against the
+ * name but gets no session; one that goes away before its turn is
+ * dropped untried. Sign-ins still waiting at shutdown get 503; the one
+ * being checked is counted.
  */
 #ifndef CC_AGG_LOGIN_H
 #define CC_AGG_LOGIN_H
@@ -23,6 +25,7 @@
 #include "protocol/error.h"
 
 #define CC_LOGIN_QUEUE_MAX 32
+#define CC_LOGIN_PER_ADDRESS 4
 
 struct cc_login;
 

@@ -771,11 +771,13 @@ http_login_answers(void **state)
 /*
  * Sign-ins are checked off the event loop one at a time, and each one's
  * rate limit is looked up after the one before it counted its failure:
- * a burst of wrong passwords for one name sent at once meets the limit
- * exactly as if it had come one by one (login.h), and the right password
- * in the same burst gets a session only if it comes before the limit.
+ * wrong passwords for one name sent at once meet the limit exactly as if
+ * they had come one by one (login.h). Sent in waves of
+ * CC_LOGIN_PER_ADDRESS, as many as one address may have waiting: none is
+ * turned away, exactly CC_AUTH_FREE_FAILURES get 401 and the rest 429.
  */
-#define BURST (CC_AUTH_FREE_FAILURES + 3)
+#define WAVE CC_LOGIN_PER_ADDRESS
+#define WAVES 2
 
 static size_t
 discard(char *data, size_t size, size_t n, void *arg)
@@ -785,25 +787,24 @@ discard(char *data, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* WAVE wrong sign-ins for greta at once; counts the answers by status. */
 static void
-http_login_burst(void **state)
+login_wave(int *n401, int *n429, int *nother)
 {
-	CURLM *multi;
-	CURL *e[BURST];
-	char ca[128], full[256];
-	struct curl_slist *h;
 	const char *wrong = "{\"username\":\"greta\",\"password\":\"not it\"}";
+	struct curl_slist *h;
+	CURLM *multi;
+	CURL *e[WAVE];
+	char ca[128], full[256];
 	long st;
-	int running, i, n401 = 0, n429 = 0;
+	int running, i;
 
-	(void)state;
-	add_user("greta", CC_ROLE_ANALYST);
 	snprintf(full, sizeof(full), "%s/api/v1/session", url);
 	snprintf(ca, sizeof(ca), "%s/pki/ca.crt", tmpdir);
 	assert_non_null(h = curl_slist_append(NULL,
 	    "Content-Type: application/json"));
 	assert_non_null(multi = curl_multi_init());
-	for (i = 0; i < BURST; i++) {
+	for (i = 0; i < WAVE; i++) {
 		assert_non_null(e[i] = curl_easy_init());
 		curl_easy_setopt(e[i], CURLOPT_URL, full);
 		curl_easy_setopt(e[i], CURLOPT_CAINFO, ca);
@@ -818,22 +819,93 @@ http_login_burst(void **state)
 		if (running > 0)
 			curl_multi_poll(multi, NULL, 0, 1000, NULL);
 	} while (running > 0);
-	for (i = 0; i < BURST; i++) {
+	for (i = 0; i < WAVE; i++) {
 		st = 0;
 		curl_easy_getinfo(e[i], CURLINFO_RESPONSE_CODE, &st);
 		if (st == 401)
-			n401++;
+			(*n401)++;
 		else if (st == 429)
-			n429++;
+			(*n429)++;
+		else
+			(*nother)++;
 		curl_multi_remove_handle(multi, e[i]);
 		curl_easy_cleanup(e[i]);
 	}
 	curl_multi_cleanup(multi);
 	curl_slist_free_all(h);
+}
+
+static void
+http_login_burst(void **state)
+{
+	int n401 = 0, n429 = 0, nother = 0, i;
+
+	(void)state;
+	add_user("greta", CC_ROLE_ANALYST);
+	for (i = 0; i < WAVES; i++)
+		login_wave(&n401, &n429, &nother);
+	assert_int_equal(nother, 0);
 	assert_int_equal(n401, CC_AUTH_FREE_FAILURES);
-	assert_int_equal(n429, BURST - CC_AUTH_FREE_FAILURES);
+	assert_int_equal(n429, WAVES * WAVE - CC_AUTH_FREE_FAILURES);
 	assert_int_equal(count_rows("SELECT count FROM login_failures WHERE "
 	    "name = ?", "greta"), CC_AUTH_FREE_FAILURES);
+}
+
+/*
+ * The store may change while a password is checked: a `passwd` or a
+ * `disable` in between wins, and no session is made (auth.h parts).
+ */
+static void
+login_parts_see_changes(void **state)
+{
+	struct cc_auth_attempt *a = NULL;
+	struct cc_auth_session s;
+	struct cc_diag d = { "" };
+	time_t now = time(NULL);
+
+	(void)state;
+	add_user("hanna", CC_ROLE_ANALYST);
+	/* passwd between the check and the session. */
+	assert_int_equal(cc_auth_attempt_new(&a, "hanna", PW), 0);
+	assert_int_equal(cc_auth_login_begin(db, a, now, NULL, &d), 0);
+	cc_auth_login_verify(a);
+	assert_int_equal(cc_auth_user_passwd(db, "hanna", "a brand new pw!",
+	    &d), 0);
+	assert_int_equal(cc_auth_login_finish(db, a, now, 8, true, &s, &d),
+	    CC_ERR_AUTH);
+	cc_auth_attempt_free(a);
+	assert_int_equal(count_rows("SELECT COUNT(*) FROM sessions WHERE "
+	    "user = ?", "hanna"), 0);
+	/* disable between the check and the session. */
+	assert_int_equal(cc_auth_attempt_new(&a, "hanna", "a brand new pw!"),
+	    0);
+	assert_int_equal(cc_auth_login_begin(db, a, now, NULL, &d), 0);
+	cc_auth_login_verify(a);
+	assert_int_equal(cc_auth_user_set_enabled(db, "hanna", false, &d), 0);
+	assert_int_equal(cc_auth_login_finish(db, a, now, 8, true, &s, &d),
+	    CC_ERR_AUTH);
+	cc_auth_attempt_free(a);
+	/* A right password whose client went away: no session. */
+	assert_int_equal(cc_auth_user_set_enabled(db, "hanna", true, &d), 0);
+	assert_int_equal(cc_auth_attempt_new(&a, "hanna", "a brand new pw!"),
+	    0);
+	assert_int_equal(cc_auth_login_begin(db, a, now, NULL, &d), 0);
+	cc_auth_login_verify(a);
+	assert_int_equal(cc_auth_login_finish(db, a, now, 8, false, &s, &d),
+	    CC_ERR_STATE);
+	cc_auth_attempt_free(a);
+	assert_int_equal(count_rows("SELECT COUNT(*) FROM sessions WHERE "
+	    "user = ?", "hanna"), 0);
+	/* And with it: one. */
+	assert_int_equal(cc_auth_attempt_new(&a, "hanna", "a brand new pw!"),
+	    0);
+	assert_int_equal(cc_auth_login_begin(db, a, now, NULL, &d), 0);
+	cc_auth_login_verify(a);
+	assert_int_equal(cc_auth_login_finish(db, a, now, 8, true, &s, &d), 0);
+	cc_auth_attempt_free(a);
+	sodium_memzero(&s, sizeof(s));
+	assert_int_equal(count_rows("SELECT COUNT(*) FROM sessions WHERE "
+	    "user = ?", "hanna"), 1);
 }
 
 static void
@@ -1113,6 +1185,7 @@ main(void)
 		cmocka_unit_test(node_registry),
 		cmocka_unit_test(http_login_answers),
 		cmocka_unit_test(http_login_burst),
+		cmocka_unit_test(login_parts_see_changes),
 		cmocka_unit_test(http_cookie_sessions_need_csrf),
 		cmocka_unit_test(http_bearer_tokens_and_roles),
 		cmocka_unit_test(http_node_certificates),
