@@ -84,9 +84,10 @@ TAILQ_HEAD(coord_waiters, coord_waiter);
 struct coord_offer {
 	char node[CC_LIMIT_NODE_ID + 1];
 	char query[CC_COORD_ID_HEX + 1];
-	bool step;          /* false: approve */
+	bool step;          /* false: approve, or forget once the query ended */
 	unsigned chain, hop;
 	time_t when;
+	unsigned count;     /* times handed out since this process started */
 };
 
 /* One count on the worker thread: inputs owned by the job, one result. */
@@ -524,6 +525,7 @@ coord_offer_due(struct cc_coordinator *c, const char *node, const char *qid,
 		if (now - o->when < CC_COORD_REOFFER_SECONDS && now >= o->when)
 			return false;
 		o->when = now;
+		o->count++;
 		return true;
 	}
 	if (c->noffers == c->offers_cap) {
@@ -541,6 +543,7 @@ coord_offer_due(struct cc_coordinator *c, const char *node, const char *qid,
 	o->chain = chain;
 	o->hop = hop;
 	o->when = now;
+	o->count = 1;
 	return true;
 }
 
@@ -1457,6 +1460,7 @@ static int
 coord_tasks_forget(struct cc_coordinator *c, const char *node, time_t now,
     json_t *tasks, struct cc_diag *diag)
 {
+	struct coord_offer *o;
 	sqlite3_stmt *st = NULL;
 	const char *qid;
 	json_t *t;
@@ -1475,6 +1479,16 @@ coord_tasks_forget(struct cc_coordinator *c, const char *node, time_t now,
 		 * (node, query, not a step) with. */
 		if (qid == NULL || !coord_offer_due(c, node, qid, false, 0, 0, now))
 			continue;
+		o = coord_offer_find(c, node, qid, false, 0, 0);
+		if (o != NULL && o->count > CC_COORD_FORGET_OFFERS) {
+			/* A node that never answers (an older one): enough. */
+			if ((r = coord_exec(c, diag, "UPDATE query_nodes SET "
+			    "forgotten = 1 WHERE query = ? AND node = ?", "ss",
+			    qid, node)) != 0)
+				goto out;
+			*o = c->offers[--c->noffers];
+			continue;
+		}
 		if ((t = json_pack("{s:s, s:o, s:o, s:o, s:o}", "kind", "forget",
 		    "query_id", coord_column_text(st, 0),
 		    "status", coord_column_text(st, 1),
@@ -1496,11 +1510,10 @@ out:
 }
 
 int
-cc_coord_tasks(struct cc_coordinator *c, const char *node, json_t **ret_tasks,
-    struct cc_diag *diag)
+cc_coord_tasks(struct cc_coordinator *c, const char *node, time_t now,
+    json_t **ret_tasks, struct cc_diag *diag)
 {
 	json_t *tasks = NULL;
-	time_t now = time(NULL);
 	int r;
 
 	*ret_tasks = NULL;
@@ -1552,7 +1565,7 @@ coord_waiter_timeout(evutil_socket_t fd, short what, void *arg)
 	json_t *tasks = NULL;
 
 	(void)fd; (void)what;
-	(void)cc_coord_tasks(w->c, w->node, &tasks, &diag);
+	(void)cc_coord_tasks(w->c, w->node, time(NULL), &tasks, &diag);
 	coord_waiter_reply(w, tasks);
 }
 
@@ -1577,7 +1590,7 @@ coord_wake(struct cc_coordinator *c)
 	for (w = TAILQ_FIRST(&c->waiters); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, link);
 		tasks = NULL;
-		if (cc_coord_tasks(c, w->node, &tasks, &diag) != 0) {
+		if (cc_coord_tasks(c, w->node, time(NULL), &tasks, &diag) != 0) {
 			coord_waiter_reply(w, NULL);
 			continue;
 		}
@@ -1598,7 +1611,7 @@ cc_coord_poll(struct cc_coordinator *c, struct cc_request *req,
 	json_t *tasks = NULL;
 	int r;
 
-	if ((r = cc_coord_tasks(c, node, &tasks, &diag)) != 0) {
+	if ((r = cc_coord_tasks(c, node, time(NULL), &tasks, &diag)) != 0) {
 		cc_reply_cc_error(req, r, &diag);
 		return;
 	}
@@ -1663,6 +1676,13 @@ cc_coord_decide(struct cc_coordinator *c, const char *node,
 	}
 	approval = sqlite3_column_text(st, 0);
 	status = sqlite3_column_text(st, 1);
+	/* The same decision again (the node's daemon and its admin may both
+	 * send the one its log holds): taken already. */
+	if (approval != NULL && strcmp((const char *)approval, approve ?
+	    "approved" : "rejected") == 0) {
+		r = 0;
+		goto out;
+	}
 	if (status == NULL || strcmp((const char *)status, "awaiting_approval") != 0) {
 		cc_diag_set(diag, "the query is %s, not awaiting approval",
 		    status != NULL ? (const char *)status : "unknown");

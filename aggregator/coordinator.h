@@ -61,6 +61,8 @@
  * repeated task as the same task. `forget` is handed out once per node.
  */
 #define CC_COORD_REOFFER_SECONDS 30
+/* A forget handed out this often without `forgotten` counts as done. */
+#define CC_COORD_FORGET_OFFERS 10
 
 struct cc_coordinator;
 
@@ -108,12 +110,13 @@ int cc_coord_set_catalogue(struct cc_coordinator *c, const char *node,
     const json_t *body, struct cc_diag *diag);
 
 /*
- * The node's tasks now, as a new JSON array (docs/api.md; see
+ * The node's tasks at now, as a new JSON array (docs/api.md; see
  * coordinator.c for the exact objects): pending approvals, ready steps
- * due at the node, and ended queries not yet forgotten (marked delivered
- * here). Updates the node's last_seen.
+ * due at the node, and ended queries it has not answered `forgotten`
+ * for; each left out if it was handed out less than
+ * CC_COORD_REOFFER_SECONDS before now. Updates the node's last_seen.
  */
-int cc_coord_tasks(struct cc_coordinator *c, const char *node,
+int cc_coord_tasks(struct cc_coordinator *c, const char *node, time_t now,
     json_t **ret_tasks, struct cc_diag *diag);
 
 /*

@@ -1247,7 +1247,10 @@ task_step(struct worker *w, struct cc_worker_task *t)
 			wlog(w, "query %s: chain %u hop %u is no longer this node's "
 			    "to deliver (%s); dropped", t->query_id, chain, hop,
 			    status_text(status, &d, hint, sizeof(hint)));
-			unlink(out_path);
+			/* A 409 may be a commit still being checked: the output
+			 * stays for a repeated task (forget removes it). */
+			if (status != 409)
+				unlink(out_path);
 			goto out;
 		}
 		if (status != 422 && status != 409) {
@@ -1320,9 +1323,12 @@ task_forget(struct worker *w, const struct cc_worker_task *t)
 	cc_querylog_free(log);
 	if (!logged) {
 		if ((r = cc_querylog_ended(w->dir, id, t->status, digest, reason,
-		    (int64_t)time(NULL), &d)) != 0)
+		    (int64_t)time(NULL), &d)) != 0) {
+			/* Not acknowledged: the forget comes again. */
 			wlog(w, "query %s: cannot write the query log: %s", id,
 			    d.text);
+			return OUTCOME_DONE;
+		}
 		wlog(w, "query %s ended: %s%s%s%s%s", id, t->status,
 		    digest != NULL ? ", result digest " : "",
 		    digest != NULL ? digest : "", reason != NULL ? ": " : "",
@@ -1569,6 +1575,25 @@ cc_worker_decide_held(const char *dir, const struct cc_node_config *cfg,
 	    approve ? "" : reason, now, diag)) != 0) {
 		cc_diag_prefix(diag, "nothing was decided: the local log could "
 		    "not record the decision: ");
+		goto out;
+	}
+	/*
+	 * Two people deciding at once both append; the log keeps the first
+	 * final decision (querylog.h), and only that one is sent, by the
+	 * command that wrote it (or the daemon).
+	 */
+	cc_querylog_free(log);
+	log = NULL;
+	if ((r = cc_querylog_read(&log, dir, NULL, diag)) != 0)
+		goto out;
+	if ((e = cc_querylog_find(log, query_id)) == NULL ||
+	    e->decision != (approve ? CC_QUERYLOG_APPROVED :
+	    CC_QUERYLOG_REJECTED) || e->decided_at != now ||
+	    strcmp(e->decided_by, by) != 0) {
+		cc_diag_set(diag, "another decision was recorded first: %s by "
+		    "%s", e != NULL ? cc_querylog_decision_name(e->decision) :
+		    "none", e != NULL ? e->decided_by : "nobody");
+		r = CC_ERR_STATE;
 		goto out;
 	}
 	if ((r = send_decision(c, query_id, approve, reason, &status,

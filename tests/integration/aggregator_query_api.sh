@@ -189,7 +189,8 @@ expect "steps before approval: 409" 409 node:bup PUT "/api/v1/node/queries/$id/b
 for n in bup skola soc; do
   expect "approve $n" 204 node:$n POST "/api/v1/node/queries/$id/decision" '{"decision": "approve"}'
 done
-expect "approve twice: 409" 409 node:bup POST "/api/v1/node/queries/$id/decision" '{"decision": "approve"}'
+expect "approve again: 204 (the same decision)" 204 node:bup POST "/api/v1/node/queries/$id/decision" '{"decision": "approve"}'
+expect "reject after approving: 409" 409 node:bup POST "/api/v1/node/queries/$id/decision" '{"decision": "reject", "reason": "changed my mind"}'
 expect "status" 200 "$anna" GET "/api/v1/queries/$id"
 body_has "running" '.status == "running"'
 expect "skola's work" 200 node:skola GET '/api/v1/node/work?wait=0'

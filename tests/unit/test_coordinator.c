@@ -201,15 +201,22 @@ approve_all(const char *id)
 }
 
 /* The tasks of a node, as a new array. */
+/* The node's tasks at a given time. */
 static json_t *
-tasks_of(const char *node)
+tasks_at(const char *node, time_t now)
 {
 	struct cc_diag d = { "" };
 	json_t *t = NULL;
 
-	assert_int_equal(cc_coord_tasks(F->app.coord, node, &t, &d), 0);
+	assert_int_equal(cc_coord_tasks(F->app.coord, node, now, &t, &d), 0);
 	assert_true(json_is_array(t));
 	return t;
+}
+
+static json_t *
+tasks_of(const char *node)
+{
+	return tasks_at(node, time(NULL));
 }
 
 static size_t
@@ -650,11 +657,13 @@ submit_stores_chains(void **state)
 static void
 approvals_then_rejection(void **state)
 {
-	char id[CC_COORD_ID_HEX + 1];
+	char id[CC_COORD_ID_HEX + 1], sql[160];
 	struct cc_diag d = { "" };
 	json_t *t, *task;
 	char *reason;
+	time_t later;
 	size_t i;
+	unsigned j;
 
 	(void)state;
 	submit_ok(id);
@@ -681,8 +690,15 @@ approvals_then_rejection(void **state)
 	}
 	assert_int_equal(cc_coord_decide(F->app.coord, "bup", id, true, NULL, &d), 0);
 	assert_true(audited("query.approved", id));
+	/* The same decision again is taken (idempotent), once audited;
+	 * the other one is refused. */
 	assert_int_equal(cc_coord_decide(F->app.coord, "bup", id, true, NULL, &d),
-	    CC_ERR_STATE);
+	    0);
+	assert_int_equal(sql_int("SELECT COUNT(*) FROM audit WHERE event = "
+	    "'query.approved' AND detail LIKE '%\"bup\"%'", NULL), 1);
+	assert_int_equal(cc_coord_decide(F->app.coord, "bup", id, false, "no",
+	    &d), CC_ERR_STATE);
+	assert_non_null(strstr(d.text, "already decided"));
 	assert_int_equal(cc_coord_decide(F->app.coord, "gone", id, true, NULL, &d),
 	    CC_ERR_NOT_FOUND);
 	/* Reasons: bounded, no control characters, no run of six digits. */
@@ -703,6 +719,9 @@ approvals_then_rejection(void **state)
 	assert_true(audited("query.rejected", id));
 	assert_int_equal(cc_coord_decide(F->app.coord, "skola", id, true, NULL, &d),
 	    CC_ERR_STATE);
+	/* soc's rejection again: taken (it ended the query). */
+	assert_int_equal(cc_coord_decide(F->app.coord, "soc", id, false,
+	    "not our kind of question", &d), 0);
 	/* forget to every node, not again within the re-offer time. */
 	for (i = 0; i < NNODES; i++) {
 		t = tasks_of(node_ids[i]);
@@ -718,6 +737,27 @@ approvals_then_rejection(void **state)
 		assert_int_equal(json_array_size(t), 0);
 		json_decref(t);
 	}
+	/* Not answered: offered again after CC_COORD_REOFFER_SECONDS, at
+	 * most CC_COORD_FORGET_OFFERS times (then it counts as done). */
+	later = time(NULL);
+	for (j = 1; j < CC_COORD_FORGET_OFFERS; j++) {
+		later += CC_COORD_REOFFER_SECONDS;
+		t = tasks_at("soc", later);
+		assert_int_equal(count_kind(t, "forget"), 1);
+		json_decref(t);
+		t = tasks_at("soc", later + 1);
+		assert_int_equal(count_kind(t, "forget"), 0);
+		json_decref(t);
+	}
+	t = tasks_at("soc", later + CC_COORD_REOFFER_SECONDS);
+	assert_int_equal(count_kind(t, "forget"), 0);
+	json_decref(t);
+	assert_int_equal(sql_int("SELECT forgotten FROM query_nodes WHERE "
+	    "query = ? AND node = 'soc'", id), 1);
+	snprintf(sql, sizeof(sql), "UPDATE query_nodes SET forgotten = 0 "
+	    "WHERE query = '%s' AND node = 'soc'", id);
+	assert_int_equal(sqlite3_exec(cc_agg_store_db(F->app.store), sql, NULL,
+	    NULL, NULL), SQLITE_OK);
 	/* bup says it forgot; skola and soc do not (their answer is lost):
 	 * after a restart (or CC_COORD_REOFFER_SECONDS) only they get the
 	 * forget again. */
