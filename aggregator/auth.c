@@ -409,12 +409,6 @@ auth_dummy_hash(void)
 	return dummy;
 }
 
-void
-cc_auth_warm_up(void)
-{
-	(void)auth_dummy_hash();
-}
-
 /* The remaining refusal time of name, 0 if it may try now. */
 static int
 auth_rate_limited(struct cc_agg_store *s, const char *name, time_t now,
@@ -567,7 +561,7 @@ struct cc_auth_attempt {
 	bool name_ok, pw_ok;
 	bool found, enabled;          /* the lookup */
 	enum cc_role role;
-	char hash[crypto_pwhash_STRBYTES];    /* the user's, or the dummy */
+	char hash[crypto_pwhash_STRBYTES];    /* the user's, if found */
 	bool ok, upgrade;             /* the check */
 	char rehash[crypto_pwhash_STRBYTES];
 };
@@ -646,15 +640,16 @@ cc_auth_login_begin(struct cc_agg_store *s, struct cc_auth_attempt *a,
 		}
 		sqlite3_finalize(st);
 	}
-	/* The same work whatever is wrong (cc_auth_login_verify). */
-	if (!a->found || !a->pw_ok)
-		snprintf(a->hash, sizeof(a->hash), "%s", auth_dummy_hash());
 	return 0;
 }
 
 void
 cc_auth_login_verify(struct cc_auth_attempt *a)
 {
+	/* Built by the first check, whoever signs in: its cost then tells
+	 * nothing about the name (and no 64 MiB before anyone signs in). */
+	const char *dummy = auth_dummy_hash();
+
 	a->ok = false;
 	a->upgrade = false;
 	if (a->found && a->pw_ok) {
@@ -667,8 +662,8 @@ cc_auth_login_verify(struct cc_auth_attempt *a)
 		    NULL) != 0)
 			a->upgrade = false;
 	} else {
-		/* Never a way in; only the time it takes matters. */
-		if (crypto_pwhash_str_verify(a->hash, a->pw_ok ? a->password :
+		/* The same work whatever is wrong; never a way in. */
+		if (crypto_pwhash_str_verify(dummy, a->pw_ok ? a->password :
 		    "x", a->pw_ok ? a->pwlen : 1) == 0)
 			a->ok = false;
 	}

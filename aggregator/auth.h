@@ -112,19 +112,15 @@ int cc_auth_login(struct cc_agg_store *s, const char *name, const char *password
  *   cc_auth_login_begin     store: the rate limit (CC_ERR_LIMIT, as
  *                           above) and the user's hash; loop thread;
  *   cc_auth_login_verify    the check, then the password is wiped; no
- *                           store, any one thread at a time;
+ *                           store; one thread at a time, in turn (the
+ *                           first builds the hash unknown names are
+ *                           checked against, whatever name it checks);
  *   cc_auth_login_finish    store: records a failure (CC_ERR_AUTH) or,
  *                           when deliver, creates the session;
  *                           CC_ERR_STATE when !deliver and it would have;
  *   cc_auth_attempt_free    wipes and frees.
  */
 struct cc_auth_attempt;
-/*
- * Builds the hash an unknown name is checked against (about 0.1 s), so
- * that the first such sign-in costs no more than the others and never
- * builds it on the loop. Call once before the first sign-in.
- */
-void cc_auth_warm_up(void);
 int cc_auth_attempt_new(struct cc_auth_attempt **ret_attempt, const char *name,
     const char *password);
 int cc_auth_login_begin(struct cc_agg_store *s, struct cc_auth_attempt *a,

@@ -267,7 +267,6 @@ cc_login_new(struct cc_login **ret_login, struct cc_app *app,
 		cc_login_free(l);
 		return CC_ERR_ALLOC;
 	}
-	cc_auth_warm_up();
 	*ret_login = l;
 	return 0;
 }
