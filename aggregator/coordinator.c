@@ -513,8 +513,12 @@ coord_offer_find(struct cc_coordinator *c, const char *node, const char *qid,
 	return NULL;
 }
 
-/* True if the task should be handed out now (and records it). */
-static bool
+/*
+ * Whether the task should be handed out now (and records it): 0 if not,
+ * else how many times it has been handed out with this one (since this
+ * process started).
+ */
+static unsigned
 coord_offer_due(struct cc_coordinator *c, const char *node, const char *qid,
     bool step, unsigned chain, unsigned hop, time_t now)
 {
@@ -523,15 +527,14 @@ coord_offer_due(struct cc_coordinator *c, const char *node, const char *qid,
 
 	if ((o = coord_offer_find(c, node, qid, step, chain, hop)) != NULL) {
 		if (now - o->when < CC_COORD_REOFFER_SECONDS && now >= o->when)
-			return false;
+			return 0;
 		o->when = now;
-		o->count++;
-		return true;
+		return ++o->count;
 	}
 	if (c->noffers == c->offers_cap) {
 		cap = c->offers_cap == 0 ? 16 : c->offers_cap * 2;
 		if ((grown = reallocarray(c->offers, cap, sizeof(*grown))) == NULL)
-			return true;  /* offered, just not remembered */
+			return 1;  /* offered, just not remembered */
 		c->offers = grown;
 		c->offers_cap = cap;
 	}
@@ -544,7 +547,7 @@ coord_offer_due(struct cc_coordinator *c, const char *node, const char *qid,
 	o->hop = hop;
 	o->when = now;
 	o->count = 1;
-	return true;
+	return 1;
 }
 
 /* Forget offers of a query (all of them, or one step's). */
@@ -737,15 +740,11 @@ static void *
 coord_job_run(void *arg)
 {
 	struct coord_job *job = arg;
-	uint8_t one = 'c';
-	ssize_t w;
 
 	job->r = cc_counting_run(&job->result, job->q, job->query_id,
 	    (const char *const *)job->paths, job->npaths, job->key,
 	    job->max_count, &job->diag);
-	do {
-		w = write(job->wake_fd, &one, 1);
-	} while (w < 0 && errno == EINTR);
+	cc_file_signal(job->wake_fd, 'c');
 	return NULL;
 }
 
@@ -1456,13 +1455,29 @@ out:
 	return r;
 }
 
+/* The node has been told that query qid ended: no more forget for it. */
+static int
+coord_forget_done(struct cc_coordinator *c, const char *node, const char *qid,
+    struct cc_diag *diag)
+{
+	struct coord_offer *o;
+	int r;
+
+	if ((r = coord_exec(c, diag, "UPDATE query_nodes SET forgotten = 1 "
+	    "WHERE query = ? AND node = ?", "ss", qid, node)) != 0)
+		return r;
+	if ((o = coord_offer_find(c, node, qid, false, 0, 0)) != NULL)
+		*o = c->offers[--c->noffers];
+	return 0;
+}
+
 static int
 coord_tasks_forget(struct cc_coordinator *c, const char *node, time_t now,
     json_t *tasks, struct cc_diag *diag)
 {
-	struct coord_offer *o;
 	sqlite3_stmt *st = NULL;
 	const char *qid;
+	unsigned offered;
 	json_t *t;
 	int r, rc;
 
@@ -1477,16 +1492,13 @@ coord_tasks_forget(struct cc_coordinator *c, const char *node, time_t now,
 		/* Offered until the node says it forgot (cc_coord_forgotten);
 		 * an ended query has no approve offer left to share the key
 		 * (node, query, not a step) with. */
-		if (qid == NULL || !coord_offer_due(c, node, qid, false, 0, 0, now))
+		if (qid == NULL || (offered = coord_offer_due(c, node, qid,
+		    false, 0, 0, now)) == 0)
 			continue;
-		o = coord_offer_find(c, node, qid, false, 0, 0);
-		if (o != NULL && o->count > CC_COORD_FORGET_OFFERS) {
+		if (offered > CC_COORD_FORGET_OFFERS) {
 			/* A node that never answers (an older one): enough. */
-			if ((r = coord_exec(c, diag, "UPDATE query_nodes SET "
-			    "forgotten = 1 WHERE query = ? AND node = ?", "ss",
-			    qid, node)) != 0)
+			if ((r = coord_forget_done(c, node, qid, diag)) != 0)
 				goto out;
-			*o = c->offers[--c->noffers];
 			continue;
 		}
 		if ((t = json_pack("{s:s, s:o, s:o, s:o, s:o}", "kind", "forget",
@@ -2294,13 +2306,9 @@ static void *
 coord_commit_thread(void *arg)
 {
 	struct coord_commit *cm = arg;
-	uint8_t v = 'v';
-	ssize_t w;
 
 	coord_commit_verify(cm);
-	do {
-		w = write(cm->c->pipe[1], &v, 1);
-	} while (w < 0 && errno == EINTR);
+	cc_file_signal(cm->c->pipe[1], 'v');
 	return NULL;
 }
 
@@ -2434,7 +2442,6 @@ int
 cc_coord_forgotten(struct cc_coordinator *c, const char *node,
     const char *query_id, struct cc_diag *diag)
 {
-	struct coord_offer *o;
 	char status[24];
 	int r;
 
@@ -2446,12 +2453,7 @@ cc_coord_forgotten(struct cc_coordinator *c, const char *node,
 		cc_diag_set(diag, "the query is %s: it has not ended", status);
 		return CC_ERR_STATE;
 	}
-	if ((r = coord_exec(c, diag, "UPDATE query_nodes SET forgotten = 1 "
-	    "WHERE query = ? AND node = ?", "ss", query_id, node)) != 0)
-		return r;
-	if ((o = coord_offer_find(c, node, query_id, false, 0, 0)) != NULL)
-		*o = c->offers[--c->noffers];
-	return 0;
+	return coord_forget_done(c, node, query_id, diag);
 }
 
 /* The reason a query missed its deadline and the nodes at fault. */
