@@ -1298,14 +1298,11 @@ out:
 static enum outcome
 task_forget(struct worker *w, const struct cc_worker_task *t)
 {
-	struct cc_querylog *log = NULL;
-	const struct cc_querylog_entry *e;
 	struct cc_diag d = { "" };
 	const char *id = t->query_id;
 	const char *digest = t->has_result_digest ? t->result_digest : NULL;
 	const char *reason = t->has_reason ? t->reason : NULL;
 	char path[API_PATH], msg[CC_DIAG_MAX];
-	bool logged = false;
 	long status = 0;
 	int r;
 
@@ -1316,24 +1313,17 @@ task_forget(struct worker *w, const struct cc_worker_task *t)
 		return OUTCOME_DONE;
 	}
 	remove_batches(w, id);
-	/* A forget offered again (its `forgotten` was lost) is logged once. */
-	if (cc_querylog_read(&log, w->dir, NULL, &d) == 0 &&
-	    (e = cc_querylog_find(log, id)) != NULL && e->ended)
-		logged = true;
-	cc_querylog_free(log);
-	if (!logged) {
-		if ((r = cc_querylog_ended(w->dir, id, t->status, digest, reason,
-		    (int64_t)time(NULL), &d)) != 0) {
-			/* Not acknowledged: the forget comes again. */
-			wlog(w, "query %s: cannot write the query log: %s", id,
-			    d.text);
-			return OUTCOME_DONE;
-		}
-		wlog(w, "query %s ended: %s%s%s%s%s", id, t->status,
-		    digest != NULL ? ", result digest " : "",
-		    digest != NULL ? digest : "", reason != NULL ? ": " : "",
-		    reason != NULL ? reason : "");
+	/* A forget offered again (its `forgotten` was lost) appends a
+	 * second `ended`, which the log's fold ignores (querylog.h). */
+	if ((r = cc_querylog_ended(w->dir, id, t->status, digest, reason,
+	    (int64_t)time(NULL), &d)) != 0) {
+		/* Not acknowledged: the forget comes again. */
+		wlog(w, "query %s: cannot write the query log: %s", id, d.text);
+		return OUTCOME_DONE;
 	}
+	wlog(w, "query %s ended: %s%s%s%s%s", id, t->status,
+	    digest != NULL ? ", result digest " : "", digest != NULL ? digest :
+	    "", reason != NULL ? ": " : "", reason != NULL ? reason : "");
 	/* Until the aggregator hears this, it offers the forget again. */
 	snprintf(path, sizeof(path), "/api/v1/node/queries/%s/forgotten", id);
 	r = cc_client_json(w->client, "POST", path, NULL, REQUEST_TIMEOUT,
