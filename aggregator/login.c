@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "aggregator/auth.h"
+#include "protocol/file.h"
 
 struct login_wait {
 	TAILQ_ENTRY(login_wait) link;
@@ -116,13 +117,9 @@ static void *
 login_thread(void *arg)
 {
 	struct login_wait *w = arg;
-	uint8_t v = 'l';
-	ssize_t n;
 
 	cc_auth_login_verify(w->attempt);
-	do {
-		n = write(w->l->pipe[1], &v, 1);
-	} while (n < 0 && errno == EINTR);
+	cc_file_signal(w->l->pipe[1], 'l');
 	return NULL;
 }
 

@@ -444,6 +444,16 @@ cc_file_pwrite_all(int fd, const void *buf, size_t len, off_t off)
 	return 0;
 }
 
+void
+cc_file_signal(int fd, uint8_t b)
+{
+	ssize_t n;
+
+	do
+		n = write(fd, &b, 1);
+	while (n < 0 && errno == EINTR);
+}
+
 /* Read size of cc_file_sha256. */
 #define FILE_HASH_READ ((size_t)256 << 10)
 

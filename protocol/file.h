@@ -118,6 +118,13 @@ int cc_file_sha256(const char *path, bool sync, uint64_t *ret_size,
 int cc_file_pread_all(int fd, void *buf, size_t len, off_t off);
 int cc_file_pwrite_all(int fd, const void *buf, size_t len, off_t off);
 
+/*
+ * Write the one byte b to fd (a worker thread waking an event loop
+ * through a pipe), retrying on EINTR. Other errors are ignored: on a
+ * full non-blocking pipe a wake-up is pending already.
+ */
+void cc_file_signal(int fd, uint8_t b);
+
 /* fsync a directory, or the directory that holds path. CC_ERR_IO. */
 int cc_file_sync_dir(const char *dir, struct cc_diag *diag);
 int cc_file_sync_parent(const char *path, struct cc_diag *diag);

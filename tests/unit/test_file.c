@@ -424,6 +424,26 @@ sha256_of_a_file(void **state)
 	assert_int_equal(size, 0);
 }
 
+/* One byte to a pipe; a full non-blocking pipe is not an error. */
+static void
+signal_a_pipe(void **state)
+{
+	int fds[2], i;
+	uint8_t b = 0;
+
+	(void)state;
+	assert_int_equal(pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
+	cc_file_signal(fds[1], 'v');
+	assert_int_equal(read(fds[0], &b, 1), 1);
+	assert_int_equal(b, 'v');
+	for (i = 0; i < 70000; i++)   /* more than a pipe holds */
+		cc_file_signal(fds[1], 'x');
+	assert_int_equal(read(fds[0], &b, 1), 1);
+	assert_int_equal(b, 'x');
+	close(fds[0]);
+	close(fds[1]);
+}
+
 int
 main(void)
 {
@@ -438,6 +458,7 @@ main(void)
 		cmocka_unit_test_teardown(sync_dir_and_parent, empty_dir),
 		cmocka_unit_test_teardown(pread_pwrite_all, empty_dir),
 		cmocka_unit_test_teardown(sha256_of_a_file, empty_dir),
+		cmocka_unit_test(signal_a_pipe),
 	};
 	int r;
 
